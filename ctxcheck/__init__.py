@@ -1,0 +1,44 @@
+"""ctxcheck: a model checker for lockless kernel code.
+
+Write each kernel path as a generator that yields one operation per atomic
+step (``yield k.load(p)``), declare the model with :class:`Model`, and
+:func:`check` explores every schedule and reports each violated property
+with a minimal, replayable counterexample.
+"""
+
+from __future__ import annotations
+
+from ctxcheck.api import check
+from ctxcheck.errors import (
+    CtxcheckError,
+    ModelError,
+    ModelLoadError,
+    NondeterministicModel,
+    TraceFileError,
+    UsageError,
+)
+from ctxcheck.kernel import Kernel, TaskStruct, task_cpu
+from ctxcheck.machine import CPU, Machine, Thread
+from ctxcheck.model import Config, Expectation, Model, Param, Property, Variant
+from ctxcheck.objects import (
+    Cell,
+    ListHead,
+    Mutex,
+    Spinlock,
+    Struct,
+    field,
+    list_head,
+    mutex,
+    spinlock,
+)
+from ctxcheck.result import CheckFailed, Result, Violation
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CPU", "Cell", "CheckFailed", "Config", "CtxcheckError", "Expectation", "Kernel",
+    "ListHead", "Machine", "Model", "ModelError", "ModelLoadError", "Mutex",
+    "NondeterministicModel", "Param", "Property", "Result", "Spinlock", "Struct",
+    "TaskStruct", "Thread", "TraceFileError", "UsageError", "Variant", "Violation",
+    "__version__", "check", "field", "list_head", "mutex", "spinlock", "task_cpu",
+]  # fmt: skip

@@ -1,0 +1,59 @@
+"""The Python API: :func:`check`. The CLI and the pytest plugin are thin layers on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ctxcheck.counterexample import build_violation
+from ctxcheck.explorers import Budget, get_explorer
+from ctxcheck.explorers.base import ProgressHook
+from ctxcheck.loader import load_model
+from ctxcheck.model import Model
+from ctxcheck.result import Result
+
+
+def check(
+    target: str | Model,
+    variant: str | None = None,
+    explorer: str = "dpor",
+    max_executions: int | None = None,
+    timeout: float | None = None,
+    seed: int | None = None,
+    max_steps: int | None = None,
+    max_preemptions: int | None = None,
+    progress: ProgressHook | None = None,
+    stop_on_first: bool = False,
+    **params: Any,
+) -> Result:
+    """Check a model: every schedule within the bounds, every property.
+
+    ``target`` is a model name under ``models/`` (``perf_counter.ctx_create``),
+    a path to a model file, or a :class:`~ctxcheck.model.Model` object.
+    Parameters of the model are keyword arguments (``openers=2``).
+    """
+    model = load_model(target)
+    config = model.config(variant, params)
+    budget = Budget(
+        max_steps=max_steps if max_steps is not None else model.max_steps,
+        max_executions=max_executions,
+        timeout=timeout,
+        max_preemptions=max_preemptions,
+        seed=seed,
+    )
+    cls = get_explorer(explorer)
+    outcome = cls(model, config, budget, progress=progress, stop_on_first=stop_on_first).run()
+    violations = [
+        build_violation(model, config, budget, d)
+        for _, d in sorted(outcome.discoveries.items())
+    ]
+    return Result(
+        model=model.name,
+        variant=config.variant,
+        params=dict(config.params),
+        explorer=explorer,
+        exhaustive=outcome.exhaustive,
+        bounds=budget,
+        stats=outcome.stats,
+        violations=violations,
+        stopped=outcome.stopped,
+    )

@@ -1,0 +1,35 @@
+"""From a schedule to a counterexample a person can read and re-run.
+
+Every explorer hands back bare schedules. This module replays one with
+recording on, so that the events (thread, CPU, kernel function, source line,
+operation and value) and the preemption count come from one place,
+whichever explorer found the schedule.
+"""
+
+from __future__ import annotations
+
+from ctxcheck.explorers.base import Budget, Discovery
+from ctxcheck.model import Config, Model
+from ctxcheck.result import Violation
+from ctxcheck.runtime import Execution
+
+
+def record(model: Model, config: Config, budget: Budget, schedule: list[tuple[int, int]]) -> Execution:
+    """Replay ``schedule`` with every step recorded."""
+    ex = Execution(model, config, budget.max_steps, record=True)
+    ex.replay(schedule)
+    return ex
+
+
+def build_violation(model: Model, config: Config, budget: Budget, found: Discovery) -> Violation:
+    """Replay a discovery and describe it as a :class:`Violation`."""
+    ex = record(model, config, budget, found.schedule)
+    outcome = ex.violation or found.found
+    return Violation(
+        property=outcome.prop,
+        message=outcome.message,
+        steps=len(ex.schedule),
+        preemptions=sum(1 for e in ex.events if e.preemption),
+        schedule=list(ex.schedule),
+        events=ex.events,
+    )

@@ -1,0 +1,355 @@
+"""The kernel API a model is written against: ``k.load(...)``, ``k.kfree(...)``.
+
+Every thread body receives its own :class:`Kernel` handle ``k``. Methods that
+return an operation are single steps (``x = yield k.load(p)``); methods that
+are generators are kernel helpers made of several steps and are called with
+``yield from`` (``flags = yield from k.spin_lock_irqsave(lock)``), exactly as
+the C calls them. The names are the kernel's, so a model reads beside the C.
+
+The handle also answers the questions a kernel function asks without touching
+shared memory: ``k.cpu`` (``smp_processor_id()``) and ``k.current``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ctxcheck import ops
+from ctxcheck.errors import PropertyViolated
+from ctxcheck.objects import Cell, ListHead, Lock, Mutex, Struct, field
+
+if TYPE_CHECKING:
+    from ctxcheck.machine import CPU, Thread
+
+S = TypeVar("S", bound=Struct)
+Steps = Generator[Any, Any, Any]
+
+
+class TaskStruct(Struct):
+    """The part of ``struct task_struct`` the engine knows: where it runs.
+
+    Models subclass it to add their own fields. ``cpu`` (``task_cpu(p)``) is
+    fixed for the run: the models do not migrate tasks.
+    """
+
+    _label = "task"
+    #: the task has started exiting (``PF_EXITING``)
+    exiting: Cell = field(False)
+
+
+class Kernel:
+    """One thread's view of the kernel: operations and helpers."""
+
+    __slots__ = ("_thread",)
+
+    def __init__(self, thread: Thread) -> None:
+        self._thread = thread
+
+    # -- who and where ---------------------------------------------------
+    @property
+    def cpu(self) -> CPU | None:
+        """The CPU this thread runs on (``smp_processor_id()``), if tracked."""
+        return self._thread.cpu
+
+    @property
+    def current(self) -> Any:
+        """``current``: the task this code runs as.
+
+        In an interrupt handler this is the interrupted task, which cannot
+        change while the handler occupies the CPU, so reading it is no step.
+        """
+        thread = self._thread
+        if thread.irq and thread.cpu is not None:
+            return thread.cpu.curr.value
+        return thread.task
+
+    # -- memory ------------------------------------------------------------
+    def load(self, cell: Cell) -> ops.Op:
+        """Read a word (a plain load or ``READ_ONCE``)."""
+        return ops.Load(cell)
+
+    def store(self, cell: Cell, value: Any) -> ops.Op:
+        """Write a word."""
+        return ops.Store(cell, value)
+
+    def cmpxchg(self, cell: Cell, old: Any, new: Any) -> ops.Op:
+        """``cmpxchg``: returns the value found, stores ``new`` if it was ``old``."""
+        return ops.Cmpxchg(cell, old, new)
+
+    def xchg(self, cell: Cell, new: Any) -> ops.Op:
+        """``xchg``: stores ``new`` and returns the old value."""
+        return ops.Xchg(cell, new)
+
+    def atomic_read(self, cell: Cell) -> ops.Op:
+        """``atomic_read(v)``."""
+        return ops.AtomicRead(cell)
+
+    def atomic_set(self, cell: Cell, value: int) -> ops.Op:
+        """``atomic_set(v, i)``."""
+        return ops.AtomicSet(cell, value)
+
+    def atomic_inc(self, cell: Cell) -> ops.Op:
+        """``atomic_inc(v)``."""
+        return ops.AtomicInc(cell)
+
+    def atomic_dec(self, cell: Cell) -> ops.Op:
+        """``atomic_dec(v)``."""
+        return ops.AtomicDec(cell)
+
+    def atomic_add_return(self, cell: Cell, delta: int) -> ops.Op:
+        """``atomic_add_return(i, v)``."""
+        return ops.AtomicAddReturn(cell, delta)
+
+    def atomic_dec_and_test(self, cell: Cell) -> ops.Op:
+        """``atomic_dec_and_test(v)``: true when it reached zero."""
+        return ops.AtomicDecAndTest(cell)
+
+    def atomic_inc_not_zero(self, cell: Cell) -> ops.Op:
+        """``atomic_inc_not_zero(v)``."""
+        return ops.AtomicIncNotZero(cell)
+
+    # -- heap --------------------------------------------------------------
+    def kmalloc(
+        self, struct: type[S], *, may_fail: bool = False, name: str | None = None, **init: Any
+    ) -> ops.Op:
+        """Allocate a struct; with ``may_fail`` the NULL outcome is explored too."""
+        return ops.Kmalloc(struct, init, may_fail, name)
+
+    kzalloc = kmalloc
+
+    def kfree(self, obj: Struct | None) -> ops.Op:
+        """Free a heap struct (NULL is a no-op)."""
+        return ops.Kfree(obj)
+
+    # -- lists -------------------------------------------------------------
+    def list_add(self, new: ListHead, head: ListHead) -> ops.Op:
+        """``list_add(new, head)``."""
+        return ops.ListAdd(new, head)
+
+    def list_add_rcu(self, new: ListHead, head: ListHead) -> ops.Op:
+        """``list_add_rcu(new, head)``."""
+        return ops.ListAddRcu(new, head)
+
+    def list_add_tail(self, new: ListHead, head: ListHead) -> ops.Op:
+        """``list_add_tail(new, head)``."""
+        return ops.ListAddTail(new, head)
+
+    def list_del(self, entry: ListHead) -> ops.Op:
+        """``list_del(entry)``."""
+        return ops.ListDel(entry)
+
+    def list_del_rcu(self, entry: ListHead) -> ops.Op:
+        """``list_del_rcu(entry)``."""
+        return ops.ListDelRcu(entry)
+
+    def list_del_init(self, entry: ListHead) -> ops.Op:
+        """``list_del_init(entry)``."""
+        return ops.ListDelInit(entry)
+
+    def list_move_tail(self, entry: ListHead, head: ListHead) -> ops.Op:
+        """``list_move_tail(entry, head)``."""
+        return ops.ListMoveTail(entry, head)
+
+    def list_empty(self, head: ListHead) -> ops.Op:
+        """``list_empty(head)``."""
+        return ops.ListEmpty(head)
+
+    def list_next(self, node: ListHead) -> ops.Op:
+        """Read ``node->next`` (one step of a list walk)."""
+        return ops.ListNext(node)
+
+    def list_entries(self, head: ListHead) -> Steps:
+        """Walk ``head`` like ``list_for_each_entry_safe``; returns the nodes.
+
+        Each ``->next`` read is a step; the walk takes the next pointer before
+        the caller looks at the entry, so removing the current entry is safe,
+        as with the kernel macro. Use it when the model does not act between
+        the reads; otherwise walk with :meth:`list_next` in the model.
+        """
+        nodes: list[ListHead] = []
+        node = yield self.list_next(head)
+        while node is not head:
+            nodes.append(node)
+            node = yield self.list_next(node)
+        return nodes
+
+    # -- locks -------------------------------------------------------------
+    def spin_lock(self, lock: Lock) -> ops.Op:
+        """``spin_lock(lock)``: disables preemption, then takes the lock."""
+        return ops.Acquire(lock)
+
+    def spin_unlock(self, lock: Lock) -> ops.Op:
+        """``spin_unlock(lock)``."""
+        return ops.Release(lock)
+
+    def spin_lock_irq(self, lock: Lock) -> Steps:
+        """``spin_lock_irq(lock)``: IRQs off, then the lock."""
+        yield ops.LocalIrqDisable()
+        yield ops.Acquire(lock)
+
+    def spin_unlock_irq(self, lock: Lock) -> Steps:
+        """``spin_unlock_irq(lock)``."""
+        yield ops.Release(lock)
+        yield ops.LocalIrqEnable()
+
+    def spin_lock_irqsave(self, lock: Lock) -> Steps:
+        """``spin_lock_irqsave(lock, flags)``: returns ``flags``."""
+        flags = yield ops.LocalIrqSave()
+        yield ops.Acquire(lock)
+        return flags
+
+    def spin_unlock_irqrestore(self, lock: Lock, flags: bool) -> Steps:
+        """``spin_unlock_irqrestore(lock, flags)``."""
+        yield ops.Release(lock)
+        yield ops.LocalIrqRestore(flags)
+
+    def mutex_lock(self, lock: Mutex) -> ops.Op:
+        """``mutex_lock(m)``: sleeps while another thread holds it."""
+        return ops.MutexLock(lock)
+
+    def mutex_unlock(self, lock: Mutex) -> ops.Op:
+        """``mutex_unlock(m)``."""
+        return ops.MutexUnlock(lock)
+
+    # -- IRQs, preemption, scheduling ------------------------------------
+    def local_irq_disable(self) -> ops.Op:
+        """``local_irq_disable()``."""
+        return ops.LocalIrqDisable()
+
+    def local_irq_enable(self) -> ops.Op:
+        """``local_irq_enable()``."""
+        return ops.LocalIrqEnable()
+
+    def local_irq_save(self) -> ops.Op:
+        """``local_irq_save(flags)``: returns ``flags``."""
+        return ops.LocalIrqSave()
+
+    def local_irq_restore(self, flags: bool) -> ops.Op:
+        """``local_irq_restore(flags)``."""
+        return ops.LocalIrqRestore(flags)
+
+    def preempt_disable(self) -> ops.Op:
+        """``preempt_disable()``."""
+        return ops.PreemptDisable()
+
+    def preempt_enable(self) -> ops.Op:
+        """``preempt_enable()``."""
+        return ops.PreemptEnable()
+
+    def irq_enter(self, preempt: bool = False) -> ops.Op:
+        """An interrupt thread enters its CPU (waits for IRQs on there)."""
+        return ops.IrqEnter(preempt)
+
+    def irq_exit(self) -> ops.Op:
+        """An interrupt thread leaves its CPU."""
+        return ops.IrqExit()
+
+    def context_switch(self, cpu: CPU, next_task: Any) -> ops.Op:
+        """``rq->curr = next`` on ``cpu``."""
+        return ops.ContextSwitch(cpu, next_task)
+
+    def task_curr(self, task: TaskStruct) -> Steps:
+        """``task_curr(p)``: is ``p`` running on its CPU right now? (one read)"""
+        cpu = task_cpu(task)
+        if cpu is None:
+            return False
+        curr = yield ops.Load(cpu.curr)
+        return curr is task
+
+    # -- cross-CPU calls ---------------------------------------------------
+    def smp_call_function_single(
+        self, cpu: CPU, func: Callable[..., Steps], *args: Any
+    ) -> Steps:
+        """Run ``func(k, *args)`` on ``cpu`` and wait for it (``wait=1``).
+
+        On the caller's own CPU it runs in place with IRQs off; elsewhere an
+        IPI handler thread is spawned that runs once ``cpu`` has IRQs on.
+        """
+        if cpu is self.cpu:
+            flags = yield ops.LocalIrqSave()
+            yield from func(self, *args)
+            yield ops.LocalIrqRestore(flags)
+            return None
+        name = f"ipi:{getattr(func, '__name__', 'func')}@{cpu.name}"
+        handler = yield ops.Spawn(name, _ipi_body, (func, args), cpu=cpu, irq=True)
+        yield ops.Join(handler)
+        return None
+
+    def task_oncpu_function_call(
+        self, p: TaskStruct, func: Callable[..., Steps], *args: Any
+    ) -> Steps:
+        """``task_oncpu_function_call(p, func, info)`` from kernel/sched.c.
+
+        With preemption off, if ``p`` is current on its CPU, run ``func`` there
+        with ``smp_call_function_single``; otherwise do nothing. The check is a
+        snapshot: ``p`` may be switched out before the IPI lands.
+        """
+        yield ops.PreemptDisable()
+        cpu = task_cpu(p)
+        running = yield from self.task_curr(p)
+        if running and cpu is not None:
+            yield from self.smp_call_function_single(cpu, func, *args)
+        yield ops.PreemptEnable()
+
+    # -- RCU ---------------------------------------------------------------
+    def rcu_read_lock(self) -> ops.Op:
+        """``rcu_read_lock()``."""
+        return ops.RcuReadLock()
+
+    def rcu_read_unlock(self) -> ops.Op:
+        """``rcu_read_unlock()``."""
+        return ops.RcuReadUnlock()
+
+    def call_rcu(self, func: Callable[..., Steps], *args: Any) -> ops.Op:
+        """``call_rcu(head, func)``: ``func(k, *args)`` runs after a grace period.
+
+        The callback is its own thread, so "when" it runs is explored like
+        any other schedule choice.
+        """
+        name = f"rcu:{getattr(func, '__name__', 'callback')}"
+        return ops.Spawn(name, _rcu_body, (func, args))
+
+    # -- threads and choices -----------------------------------------------
+    def spawn(
+        self, name: str, func: Callable[..., Steps], *args: Any, cpu: CPU | None = None,
+        task: Any = None,
+    ) -> ops.Op:
+        """Start a new task thread; returns a handle for :meth:`join`."""
+        return ops.Spawn(name, func, args, cpu=cpu, task=task)
+
+    def join(self, thread: Thread) -> ops.Op:
+        """Wait for a thread to finish; returns its result."""
+        return ops.Join(thread)
+
+    def choose(self, *options: Any, label: str = "choice") -> ops.Op:
+        """A nondeterministic choice; every option is explored."""
+        return ops.Choose(tuple(options), label)
+
+    # -- assertions ----------------------------------------------------------
+    def BUG_ON(self, condition: Any, message: str = "BUG_ON") -> None:  # noqa: N802
+        """``BUG_ON(cond)``: a violation of property ``bug_on`` when true."""
+        if condition:
+            raise PropertyViolated("bug_on", message)
+
+    def WARN_ON(self, condition: Any, message: str = "WARN_ON") -> bool:  # noqa: N802
+        """``WARN_ON(cond)``: a violation of property ``warn_on`` when true."""
+        if condition:
+            raise PropertyViolated("warn_on", message)
+        return False
+
+
+def task_cpu(task: Any) -> CPU | None:
+    """``task_cpu(p)``: the CPU a task runs on (fixed in these models)."""
+    return getattr(task, "cpu", None)
+
+
+def _ipi_body(k: Kernel, func: Callable[..., Steps], args: tuple[Any, ...]) -> Steps:
+    yield ops.IrqEnter()
+    yield from func(k, *args)
+    yield ops.IrqExit()
+
+
+def _rcu_body(k: Kernel, func: Callable[..., Steps], args: tuple[Any, ...]) -> Steps:
+    yield ops.RcuGracePeriod()
+    yield from func(k, *args)

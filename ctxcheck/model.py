@@ -1,0 +1,193 @@
+"""How a model declares itself: :class:`Model`, :class:`Param`, :class:`Property`.
+
+A model module defines one module-level ``MODEL``. Only ``name`` and
+``setup`` are required; the rest has defaults::
+
+    MODEL = Model(
+        name="examples.lost_update",
+        setup=setup,                 # (machine, config) -> state
+        params=(Param("threads", 2, 1, 6, "incrementing threads"),),
+        variants=(Variant("racy", "load then store"), Variant("atomic", "atomic_inc")),
+        properties=(Property("no_lost_update", "...", check_final, final=True),),
+    )
+
+``setup`` builds the initial state on a fresh :class:`~ctxcheck.machine.Machine`
+(objects, CPUs, threads) and returns whatever object the properties want to
+look at. A property's ``check(machine, state)`` returns None when it holds
+and a message when it does not. Invariants run after every step that wrote
+something; final properties run when every thread has finished.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ctxcheck.errors import UsageError
+from ctxcheck.machine import Machine
+
+Check = Callable[[Machine, Any], "str | None"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """An integer parameter of a model, with its default and allowed range."""
+
+    name: str
+    default: int
+    min: int = 1
+    max: int = 8
+    doc: str = ""
+
+    def parse(self, text: str | int) -> int:
+        """Validate a user-given value; raise :class:`UsageError` if bad."""
+        try:
+            value = int(text)
+        except (TypeError, ValueError):
+            raise UsageError(f"parameter {self.name}={text!r}: not an integer") from None
+        if not self.min <= value <= self.max:
+            raise UsageError(
+                f"parameter {self.name}={value} is out of range: allowed {self.min}..{self.max}"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A version of the modelled code (``pre``, ``post``, a mutant)."""
+
+    name: str
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Property:
+    """A named safety property over the model's state.
+
+    ``final`` properties are checked once every thread has finished;
+    the others after every step that changed memory. ``quiescent``
+    invariants are checked only when no thread has IRQs off, holds a
+    spinlock or is inside an interrupt, i.e. where the kernel's own
+    invariants are meant to hold.
+    """
+
+    name: str
+    doc: str
+    check: Check
+    final: bool = False
+    quiescent: bool = False
+
+
+#: properties every model has, raised by the primitives and the runtime
+BUILTIN_PROPERTIES: tuple[tuple[str, str], ...] = (
+    ("memory_safety", "no use after free, no double free, no kfree of a non-heap object"),
+    ("list_integrity", "no list_del of a deleted entry, no list_add of a linked one, "
+     "no corrupted neighbours"),
+    ("locking", "locks released by their holder; no sleeping lock with IRQs off"),
+    ("deadlock", "some thread can always move until all have finished"),
+    ("termination", "every execution ends within the step bound"),
+    ("bug_on", "no in-model BUG_ON fires"),
+    ("warn_on", "no in-model WARN_ON fires"),
+)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a variant is expected to give: ``holds`` or ``violates`` properties."""
+
+    variant: str
+    holds: bool
+    properties: tuple[str, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The variant and parameter values one check runs with."""
+
+    variant: str
+    params: Mapping[str, int]
+
+    def __getitem__(self, name: str) -> int:
+        return self.params[name]
+
+
+@dataclass(frozen=True)
+class Model:
+    """A checkable model: setup, parameters, variants and properties."""
+
+    name: str
+    setup: Callable[[Machine, Config], Any]
+    doc: str = ""
+    params: tuple[Param, ...] = ()
+    variants: tuple[Variant, ...] = (Variant("default"),)
+    properties: tuple[Property, ...] = ()
+    #: the kernel (or other) source the model follows, for reports
+    follows: str = ""
+    #: per-variant expectations, for regression proofs
+    expectations: tuple[Expectation, ...] = ()
+    #: default step bound per execution
+    max_steps: int = 500
+    source: str = field(default="", compare=False)
+
+    @property
+    def default_variant(self) -> str:
+        """The variant checked when none is named: ``post`` if there is one."""
+        names = [v.name for v in self.variants]
+        return "post" if "post" in names else names[0]
+
+    def variant(self, name: str | None) -> str:
+        """Resolve a variant name, or raise :class:`UsageError` listing them."""
+        if name is None:
+            return self.default_variant
+        names = [v.name for v in self.variants]
+        if name not in names:
+            raise UsageError(
+                f"model {self.name} has no variant {name!r}; its variants are: {', '.join(names)}"
+            )
+        return name
+
+    def config(self, variant: str | None, params: Mapping[str, Any]) -> Config:
+        """Validate a variant and parameter values; fill in defaults."""
+        known = {p.name: p for p in self.params}
+        values: dict[str, int] = {p.name: p.default for p in self.params}
+        for key, raw in params.items():
+            if key not in known:
+                valid = ", ".join(known) or "none"
+                raise UsageError(
+                    f"model {self.name} has no parameter {key!r}; its parameters are: {valid}"
+                )
+            values[key] = known[key].parse(raw)
+        return Config(self.variant(variant), values)
+
+    def property_names(self) -> list[str]:
+        """Built-in and model properties, in report order."""
+        return [name for name, _ in BUILTIN_PROPERTIES] + [p.name for p in self.properties]
+
+    def describe(self) -> dict[str, Any]:
+        """What ``ctxcheck list --json`` shows for this model."""
+        return {
+            "name": self.name,
+            "doc": self.doc.strip().splitlines()[0] if self.doc.strip() else "",
+            "follows": self.follows,
+            "source": self.source,
+            "default_variant": self.default_variant,
+            "variants": [{"name": v.name, "doc": v.doc} for v in self.variants],
+            "params": [
+                {"name": p.name, "default": p.default, "min": p.min, "max": p.max, "doc": p.doc}
+                for p in self.params
+            ],
+            "properties": [
+                {"name": name, "doc": doc, "kind": "builtin"} for name, doc in BUILTIN_PROPERTIES
+            ]
+            + [
+                {
+                    "name": p.name,
+                    "doc": p.doc,
+                    "kind": "final" if p.final else "invariant",
+                }
+                for p in self.properties
+            ],
+            "max_steps": self.max_steps,
+        }

@@ -1,0 +1,1 @@
+"""Renderers: a counterexample as text, DOT, SVG, PNG or a lane diagram."""

@@ -1,0 +1,154 @@
+"""What a check returns: :class:`Result` and its :class:`Violation` list.
+
+The same object backs the CLI's ``--json`` output, the pytest plugin's
+assertions and the proof report, so every consumer sees the same verdict,
+the same bounds and the same counterexamples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ctxcheck.explorers.base import Budget, Stats
+from ctxcheck.runtime import Event
+
+
+@dataclass
+class Violation:
+    """One violated property with its minimal counterexample."""
+
+    property: str
+    message: str
+    steps: int
+    preemptions: int
+    schedule: list[tuple[int, int]]
+    events: list[Event] = field(default_factory=list)
+    trace_file: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's violation object (plus the schedule)."""
+        return {
+            "property": self.property,
+            "message": self.message,
+            "steps": self.steps,
+            "preemptions": self.preemptions,
+            "trace_file": self.trace_file,
+            "schedule": encode_schedule(self.schedule),
+        }
+
+
+def encode_schedule(schedule: list[tuple[int, int]]) -> str:
+    """Compact text form: ``0,0,1,2/1`` (thread, and outcome when not 0)."""
+    return ",".join(str(t) if b == 0 else f"{t}/{b}" for t, b in schedule)
+
+
+def decode_schedule(text: str) -> list[tuple[int, int]]:
+    """Inverse of :func:`encode_schedule`; raises ValueError on bad text."""
+    out: list[tuple[int, int]] = []
+    for part in filter(None, text.split(",")):
+        tid, _, branch = part.partition("/")
+        out.append((int(tid), int(branch) if branch else 0))
+    return out
+
+
+class CheckFailed(AssertionError):
+    """A result did not meet an ``assert_*`` expectation."""
+
+
+@dataclass
+class Result:
+    """Verdict, bounds, statistics and counterexamples of one check."""
+
+    model: str
+    variant: str
+    params: dict[str, int]
+    explorer: str
+    exhaustive: bool
+    bounds: Budget
+    stats: Stats
+    violations: list[Violation]
+    stopped: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        """``violated``, ``holds`` (exhaustive) or ``inconclusive``."""
+        if self.violations:
+            return "violated"
+        return "holds" if self.exhaustive else "inconclusive"
+
+    @property
+    def exit_status(self) -> int:
+        """The CLI's exit status for this verdict (0, 1 or 3)."""
+        return {"holds": 0, "violated": 1, "inconclusive": 3}[self.verdict]
+
+    def violated(self) -> list[str]:
+        """Names of the violated properties."""
+        return [v.property for v in self.violations]
+
+    def bounds_text(self) -> str:
+        """The bounds in words, for a "holds" line."""
+        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        parts = [f"variant {self.variant}"] + ([params] if params else [])
+        parts.append(f"max {self.bounds.max_steps} steps per execution")
+        if self.bounds.max_preemptions is not None:
+            parts.append(f"at most {self.bounds.max_preemptions} preemptions")
+        return ", ".join(parts)
+
+    def summary(self) -> str:
+        """One line: verdict, bounds, statistics."""
+        s = self.stats
+        how = {
+            "holds": "holds for every schedule",
+            "violated": "VIOLATED: " + ", ".join(self.violated()),
+            "inconclusive": f"inconclusive (search stopped: {self.stopped or 'not exhaustive'})",
+        }[self.verdict]
+        return (
+            f"{self.model}: {how} ({self.bounds_text()}; {self.explorer}: "
+            f"{s.executions} executions, {s.blocked} blocked, {s.steps} steps, "
+            f"{s.seconds:.2f}s)"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``check --json`` object of the CLI contract."""
+        return {
+            "model": self.model,
+            "variant": self.variant,
+            "params": dict(self.params),
+            "explorer": self.explorer,
+            "verdict": self.verdict,
+            "exhaustive": self.exhaustive,
+            "stopped": self.stopped,
+            "bounds": {
+                "max_steps": self.bounds.max_steps,
+                "max_executions": self.bounds.max_executions,
+                "timeout": self.bounds.timeout,
+                "max_preemptions": self.bounds.max_preemptions,
+            },
+            "violations": [v.to_json() for v in self.violations],
+            "stats": self.stats.to_json(),
+        }
+
+    # -- assertions (pytest and scripts) --------------------------------
+    def assert_holds(self, allow_inconclusive: bool = False) -> None:
+        """Fail unless every property holds (exhaustively, unless allowed)."""
+        if self.violations:
+            from ctxcheck.render.text import render_violation
+
+            texts = "\n\n".join(render_violation(self, v) for v in self.violations)
+            raise CheckFailed(f"{self.summary()}\n\n{texts}")
+        if not self.exhaustive and not allow_inconclusive:
+            raise CheckFailed(
+                f"{self.summary()}\nThe search was cut before it was exhaustive; raise the "
+                f"budget or pass allow_inconclusive=True."
+            )
+
+    def assert_violates(self, prop: str) -> Violation:
+        """Fail unless ``prop`` is violated; return its counterexample."""
+        for v in self.violations:
+            if v.property == prop:
+                return v
+        raise CheckFailed(
+            f"{self.summary()}\nexpected a violation of {prop!r}, found "
+            f"{', '.join(self.violated()) or 'none'}"
+        )

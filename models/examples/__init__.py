@@ -1,0 +1,1 @@
+"""Small example models: a first look at ctxcheck before the kernel models."""
