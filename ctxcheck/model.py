@@ -94,12 +94,24 @@ BUILTIN_PROPERTIES: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True)
 class Expectation:
-    """What a variant is expected to give: ``holds`` or ``violates`` properties."""
+    """What a variant is expected to give, and why; checked by ``ctxcheck prove``.
+
+    * ``holds=True``: every property holds, exhaustively within the bounds.
+      With ``equivalent=True`` the variant is a mutant whose removed fix is
+      made redundant by another mechanism of the same code (the reason says
+      which); the mutation check reports it as EQUIVALENT, not MISSED.
+    * ``holds=False``: each property in ``properties`` is violated (other
+      violations are reported but do not fail the expectation). With
+      ``finding=True`` it is a violation of code that upstream shipped, kept
+      as a finding and accepted.
+    """
 
     variant: str
     holds: bool
     properties: tuple[str, ...] = ()
     reason: str = ""
+    equivalent: bool = False
+    finding: bool = False
 
 
 @dataclass(frozen=True)
