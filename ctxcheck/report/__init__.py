@@ -1,0 +1,1 @@
+"""Regression-proof reports: collect verdicts, judge expectations, write txt/md/html."""

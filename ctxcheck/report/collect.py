@@ -1,0 +1,125 @@
+"""Run every (model, variant) of a proof and judge it against the expectations.
+
+This is the only part of the report that checks anything; the writers
+(:mod:`~ctxcheck.report.text`, :mod:`~ctxcheck.report.markdown`,
+:mod:`~ctxcheck.report.html`) only lay out what it collected, so the three
+reports cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ctxcheck.api import check
+from ctxcheck.model import Expectation, Model
+from ctxcheck.result import Result, Violation
+
+#: the explorer proofs are made with (exhaustive, one execution per trace)
+PROOF_EXPLORER = "dpor"
+
+
+@dataclass
+class Judgement:
+    """Whether a variant's result meets what the model declared for it."""
+
+    met: bool
+    text: str
+    reason: str = ""
+
+
+@dataclass
+class VariantReport:
+    """One variant's check and its judgement."""
+
+    variant: str
+    doc: str
+    result: Result
+    judgement: Judgement
+    expectation: Expectation | None
+    artifacts: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def violation(self, prop: str) -> Violation | None:
+        """The counterexample of ``prop``, if it was violated."""
+        for v in self.result.violations:
+            if v.property == prop:
+                return v
+        return None
+
+
+@dataclass
+class MutantRow:
+    """One line of the mutation table."""
+
+    variant: str
+    status: str  # CAUGHT, EQUIVALENT, MISSED
+    prop: str = ""
+    steps: int = 0
+    reason: str = ""
+
+
+@dataclass
+class ModelReport:
+    """Everything the report says about one model."""
+
+    model: Model
+    variants: list[VariantReport]
+    mutants: list[MutantRow]
+
+    @property
+    def ok(self) -> bool:
+        """Every expectation met and no mutant missed."""
+        return all(v.judgement.met for v in self.variants) and all(
+            m.status != "MISSED" for m in self.mutants
+        )
+
+
+def judge(result: Result, exp: Expectation | None) -> Judgement:
+    """Compare a result with the declared expectation."""
+    if exp is None:
+        return Judgement(True, f"{result.verdict} (no expectation declared)")
+    if exp.holds:
+        if result.verdict == "holds":
+            label = "holds as expected" + (" (equivalent mutant)" if exp.equivalent else "")
+            return Judgement(True, label, exp.reason)
+        return Judgement(False, f"expected to hold, but {result.verdict}: "
+                         + ", ".join(result.violated()), exp.reason)  # fmt: skip
+    missing = [p for p in exp.properties if p not in result.violated()]
+    if missing or not result.violations:
+        want = ", ".join(exp.properties) or "some property"
+        return Judgement(False, f"expected a violation of {want}; got "
+                         + (", ".join(result.violated()) or result.verdict), exp.reason)  # fmt: skip
+    label = "violates as expected" + (" (accepted finding)" if exp.finding else "")
+    return Judgement(True, label, exp.reason)
+
+
+def mutant_row(vr: VariantReport) -> MutantRow:
+    """Caught (by which property, in how many steps), equivalent, or missed."""
+    exp = vr.expectation
+    result = vr.result
+    if result.violations:
+        wanted = [p for p in (exp.properties if exp else ()) if p in result.violated()]
+        prop = wanted[0] if wanted else result.violations[0].property
+        v = vr.violation(prop)
+        return MutantRow(vr.variant, "CAUGHT", prop, v.steps if v else 0)
+    if exp is not None and exp.equivalent and result.verdict == "holds":
+        return MutantRow(vr.variant, "EQUIVALENT", reason=exp.reason)
+    return MutantRow(vr.variant, "MISSED", reason=f"{result.verdict}: no property caught it")
+
+
+def collect_model(
+    model: Model, on_variant: Callable[[str], None] | None = None
+) -> ModelReport:
+    """Check every variant of ``model`` at its default parameters."""
+    expectations = {e.variant: e for e in model.expectations}
+    variants: list[VariantReport] = []
+    for variant in model.variants:
+        if on_variant is not None:
+            on_variant(variant.name)
+        result = check(model, variant=variant.name, explorer=PROOF_EXPLORER)
+        exp = expectations.get(variant.name)
+        variants.append(
+            VariantReport(variant.name, variant.doc, result, judge(result, exp), exp)
+        )
+    mutants = [mutant_row(v) for v in variants if v.variant.startswith("mutant-")]
+    return ModelReport(model, variants, mutants)

@@ -1,0 +1,148 @@
+"""``ctxcheck prove``: check every variant, judge it, write the proof reports.
+
+Writes into the output directory ``proof.txt`` (mail reply), ``proof.md``,
+``index.html``, and per counterexample its trace JSON, lane diagram (SVG)
+and graph (PNG) under ``traces/``. ``proof.txt`` and ``proof.md`` are
+byte-identical between runs; the wall-clock times go to ``timings.txt``.
+Exit status 0 when every expectation of every model is met, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ctxcheck import tracefile
+from ctxcheck.errors import CtxcheckError
+from ctxcheck.loader import list_models, load_model, model_hash
+from ctxcheck.model import Model
+from ctxcheck.report.collect import ModelReport, VariantReport, collect_model
+from ctxcheck.report.html import write_html
+from ctxcheck.report.markdown import write_markdown
+from ctxcheck.report.text import write_text
+
+
+def resolve(targets: list[str]) -> list[Model]:
+    """Models named by the targets: a model name, a file, or a package prefix."""
+    models: list[Model] = []
+    for target in targets:
+        under = [] if target.endswith(".py") else list_models(target)
+        found = under or [load_model(target)]
+        models += [m for m in found if m.name not in {x.name for x in models}]
+    return models
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def write_artifacts(mr: ModelReport, outdir: Path, svgs: dict[str, str]) -> list[str]:
+    """Trace JSON, lane SVG and graph PNG of every counterexample; returns notes."""
+    from ctxcheck.render import formats
+
+    notes: list[str] = []
+    digest = model_hash(mr.model)
+    folder = Path("traces") / _safe(mr.model.name)
+    (outdir / folder).mkdir(parents=True, exist_ok=True)
+    for vr in mr.variants:
+        for v in vr.result.violations:
+            stem = folder / f"{_safe(vr.variant)}.{_safe(v.property)}"
+            json_path = Path(f"{stem}.json")
+            v.trace_file = str(outdir / json_path)
+            tracefile.save(outdir / json_path, vr.result, v, digest)
+            art = {"json": str(json_path)}
+            trace = tracefile.TraceFile(str(json_path), tracefile.to_json(vr.result, v, digest))
+            for kind, suffix in (("lanes", ".lanes.svg"), ("graph", ".png")):
+                try:
+                    data = formats.render(trace, "lanes" if kind == "lanes" else "png")
+                except CtxcheckError as exc:
+                    notes.append(f"{stem}: no {kind} ({exc})")
+                    continue
+                path = Path(f"{stem}{suffix}")
+                if isinstance(data, bytes):
+                    (outdir / path).write_bytes(data)
+                else:
+                    (outdir / path).write_text(data)
+                    svgs[str(path)] = data
+                art[kind] = str(path)
+            vr.artifacts[v.property] = art
+    return notes
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar per model on a terminal; plain lines otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda label: print(f"prove: {label}", file=sys.stderr)
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task("prove", total=total)
+
+        def step(label: str) -> None:
+            bar.update(task, advance=1, description=label)
+
+        yield step
+
+
+def run(targets: list[str], outdir: str | Path) -> tuple[list[ModelReport], list[str], int]:
+    """Check, judge and write everything; returns reports, notes and status."""
+    import time
+
+    out = Path(outdir)
+    models = resolve(targets)
+    out.mkdir(parents=True, exist_ok=True)
+    reports: list[ModelReport] = []
+    svgs: dict[str, str] = {}
+    notes: list[str] = []
+    timings: list[str] = []
+    total = sum(len(m.variants) for m in models)
+    with _progress(total) as step:
+        for m in models:
+            start = time.monotonic()
+            mr = collect_model(m, on_variant=lambda name, m=m: step(f"{m.name} [{name}]"))
+            timings += [f"{m.name} [{vr.variant}]: {vr.result.stats.seconds:.2f}s, "
+                        f"{vr.result.stats.executions} executions" for vr in mr.variants]  # fmt: skip
+            timings.append(f"{m.name}: {time.monotonic() - start:.2f}s in all")
+            notes += write_artifacts(mr, out, svgs)
+            reports.append(mr)
+    (out / "proof.txt").write_text(write_text(reports))
+    (out / "proof.md").write_text(write_markdown(reports))
+    (out / "index.html").write_text(write_html(reports, svgs))
+    (out / "timings.txt").write_text(
+        "Wall-clock times of the last `ctxcheck prove` (these vary between runs;\n"
+        "proof.txt and proof.md do not).\n\n" + "\n".join(timings) + "\n"
+    )
+    status = 0 if all(r.ok for r in reports) else 1
+    return reports, notes, status
+
+
+def _failures(reports: list[ModelReport]) -> list[str]:
+    out: list[str] = []
+    for mr in reports:
+        out += [f"{mr.model.name} [{vr.variant}]: {vr.judgement.text}"
+                for vr in mr.variants if not vr.judgement.met]  # fmt: skip
+        out += [f"{mr.model.name} [{row.variant}]: mutant MISSED ({row.reason})"
+                for row in mr.mutants if row.status == "MISSED"]  # fmt: skip
+    return out
+
+
+def main(targets: list[str], outdir: str) -> int:
+    """The CLI command: run, print a summary line and any unmet expectation."""
+    reports, notes, status = run(targets, outdir)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    variants: list[VariantReport] = [vr for mr in reports for vr in mr.variants]
+    violated = sum(1 for vr in variants if vr.result.violations)
+    print(
+        f"prove: {len(reports)} models, {len(variants)} variants ({violated} with "
+        f"counterexamples); expectations {'all met' if status == 0 else 'NOT met'}; "
+        f"reports in {outdir}/ (proof.txt, proof.md, index.html)"
+    )
+    for line in _failures(reports):
+        print(f"  FAILED {line}")
+    return status
