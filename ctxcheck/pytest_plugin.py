@@ -1,48 +1,302 @@
 """The pytest plugin (registered through the ``pytest11`` entry point).
 
-It adds the ``--ctxcheck-*`` options and the ``ctxcheck`` fixture: the
-:func:`ctxcheck.check` API bound to the session's options.
+It makes a model check an ordinary test::
+
+    def test_stack(ctxcheck):
+        ctxcheck.check("examples.lost_update", variant="atomic").assert_holds()
+
+What it adds, all in one ``--ctxcheck-*`` option group:
+
+* the ``ctxcheck`` fixture: :func:`ctxcheck.check` bound to the session's
+  settings (a :mod:`ctxcheck.settings` profile, then the command-line
+  options, then the test's ``ctxcheck_budget`` marker, then the keyword
+  arguments of the call itself, each overriding the one before);
+* the ``ctxcheck_budget(max_executions=..., timeout=...)`` marker;
+* ``--ctxcheck-artifacts DIR``: a failed assertion on a result writes each
+  counterexample's trace JSON, text trace and lane diagram there and names
+  the files in the failure message;
+* one line in the terminal summary: models checked, executions explored,
+  inconclusive and violated checks.
+
+A failed ``assert_holds()`` shows the minimal counterexample as the
+annotated text trace, with the ctxcheck frames hidden from the traceback.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ctxcheck.result import Result
+from ctxcheck.errors import CtxcheckError
+from ctxcheck.model import Model
+from ctxcheck.result import CheckFailed, Result, Violation
+from ctxcheck.settings import PROFILE_ENV, Settings, get_profile
+
+MARKER = "ctxcheck_budget"
+_MARKER_KEYS = ("max_executions", "timeout")
+
+
+@dataclass
+class SessionStats:
+    """What the terminal summary line reports, summed over the session."""
+
+    checks: int = 0
+    models: set[str] = field(default_factory=set)
+    executions: int = 0
+    inconclusive: int = 0
+    violated: int = 0
+
+    def record(self, result: Result) -> None:
+        """Count one finished check."""
+        self.checks += 1
+        self.models.add(result.model)
+        self.executions += result.stats.executions
+        if result.verdict == "inconclusive":
+            self.inconclusive += 1
+        elif result.verdict == "violated":
+            self.violated += 1
+
+    def line(self) -> str:
+        """The summary line."""
+        return (
+            f"ctxcheck: models checked: {len(self.models)} ({self.checks} checks), "
+            f"executions explored: {self.executions}, inconclusive checks: "
+            f"{self.inconclusive}, violated checks: {self.violated}"
+        )
+
+
+_SETTINGS = pytest.StashKey[Settings]()
+_STATS = pytest.StashKey[SessionStats]()
+
+
+# -- options -----------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ``--ctxcheck-*`` group; unset options leave the profile's value."""
     group = parser.getgroup("ctxcheck", "ctxcheck model checking")
-    group.addoption("--ctxcheck-explorer", default="dpor", help="explorer for ctxcheck checks")
-    group.addoption("--ctxcheck-max-executions", type=int, default=None,
+    group.addoption("--ctxcheck-profile", default=None, metavar="NAME",
+                    help=f"settings profile (default: ${PROFILE_ENV} or 'default'; "
+                         f"built in: default, ci)")  # fmt: skip
+    group.addoption("--ctxcheck-explorer", default=None, metavar="NAME",
+                    help="explorer of every check (default: dpor)")  # fmt: skip
+    group.addoption("--ctxcheck-max-executions", type=_positive_int, default=None, metavar="N",
                     help="execution budget of each check")  # fmt: skip
-    group.addoption("--ctxcheck-timeout", type=float, default=None,
+    group.addoption("--ctxcheck-timeout", type=_positive_float, default=None, metavar="S",
                     help="time budget (seconds) of each check")  # fmt: skip
-    group.addoption("--ctxcheck-seed", type=int, default=None, help="seed for random explorers")
+    group.addoption("--ctxcheck-seed", type=int, default=None, metavar="N",
+                    help="seed of the random explorers")  # fmt: skip
+    group.addoption("--ctxcheck-artifacts", default=None, metavar="DIR",
+                    help="write the trace JSON, text trace and lane diagram of every "
+                         "failed check into DIR")  # fmt: skip
+
+
+def _session_settings(config: pytest.Config) -> Settings:
+    import os
+
+    name = config.getoption("ctxcheck_profile") or os.environ.get(PROFILE_ENV) or "default"
+    base = get_profile(name)
+    overrides = {
+        key: config.getoption(f"ctxcheck_{key}")
+        for key in ("explorer", "max_executions", "timeout", "seed", "artifacts")
+    }
+    settings = base.replace(**{k: v for k, v in overrides.items() if v is not None})
+    from ctxcheck.explorers import get_explorer
+
+    get_explorer(settings.explorer)
+    return settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker; resolve and validate the session's settings."""
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(max_executions=None, timeout=None): budget of the ctxcheck checks of this "
+        f"test (overrides --ctxcheck-max-executions and --ctxcheck-timeout)",
+    )
+    try:
+        config.stash[_SETTINGS] = _session_settings(config)
+    except CtxcheckError as exc:
+        raise pytest.UsageError(f"ctxcheck: {exc}") from None
+    config.stash[_STATS] = SessionStats()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """One line with what the session's checks did, if there were any."""
+    stats = config.stash.get(_STATS, None)
+    if stats is not None and stats.checks:
+        terminalreporter.write_line(stats.line())
+
+
+# -- the fixture ---------------------------------------------------------------
+def _marker_settings(settings: Settings, node: pytest.Item) -> Settings:
+    marker = node.get_closest_marker(MARKER)
+    if marker is None:
+        return settings
+    if marker.args:
+        pytest.fail(f"@pytest.mark.{MARKER} takes keyword arguments only "
+                    f"({', '.join(_MARKER_KEYS)})", pytrace=False)  # fmt: skip
+    unknown = sorted(set(marker.kwargs) - set(_MARKER_KEYS))
+    if unknown:
+        pytest.fail(f"@pytest.mark.{MARKER}: unknown argument {unknown[0]!r}; it takes "
+                    f"{', '.join(_MARKER_KEYS)}", pytrace=False)  # fmt: skip
+    try:
+        return settings.replace(**marker.kwargs)
+    except CtxcheckError as exc:
+        pytest.fail(f"@pytest.mark.{MARKER}: {exc}", pytrace=False)
 
 
 class Checker:
-    """The fixture's object: ``ctxcheck.check`` with the session's defaults."""
+    """The fixture's object: :func:`ctxcheck.check` with the test's settings.
 
-    def __init__(self, config: pytest.Config) -> None:
-        self._defaults: dict[str, Any] = {
-            "explorer": config.getoption("ctxcheck_explorer"),
-            "max_executions": config.getoption("ctxcheck_max_executions"),
-            "timeout": config.getoption("ctxcheck_timeout"),
-            "seed": config.getoption("ctxcheck_seed"),
-        }
+    ``ctxcheck.check(target, variant, **kwargs)`` and ``ctxcheck(target, ...)``
+    are the same call. Keyword arguments override the settings for this one
+    check; the others are model parameters.
+    """
 
-    def check(self, target: Any, variant: str | None = None, **kwargs: Any) -> Result:
-        """Check a model with the session's options unless given here."""
+    def __init__(self, settings: Settings, stats: SessionStats, test_id: str) -> None:
+        self.settings = settings
+        self._stats = stats
+        self._test_id = test_id
+        self._failures = 0
+
+    def check(self, target: str | Model, variant: str | None = None, **kwargs: Any) -> Result:
+        """Check a model with the test's settings unless given here."""
+        __tracebackhide__ = True
         from ctxcheck.api import check
+        from ctxcheck.loader import load_model
 
-        options = {**self._defaults, **kwargs}
-        return check(target, variant=variant, **options)
+        model = load_model(target)
+        options = {**self.settings.check_options(), **kwargs}
+        result = check(model, variant=variant, **options)
+        self._stats.record(result)
+        return PluginResult.wrap(result, model, self)
+
+    __call__ = check
+
+    def artifact_stem(self) -> str:
+        """A file name stem unique to this test and failure."""
+        self._failures += 1
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", self._test_id).strip("_.")
+        return f"{safe[-120:]}-{self._failures}"
+
+
+class PluginResult(Result):
+    """A :class:`Result` whose failed assertions also write artifacts."""
+
+    _model: Model
+    _checker: Checker
+
+    @classmethod
+    def wrap(cls, result: Result, model: Model, checker: Checker) -> PluginResult:
+        """The same result, bound to the test that made it."""
+        values = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+        wrapped = cls(**values)
+        wrapped._model = model
+        wrapped._checker = checker
+        return wrapped
+
+    def assert_holds(self, allow_inconclusive: bool = False) -> None:
+        """As :meth:`Result.assert_holds`, naming the artifacts on failure."""
+        __tracebackhide__ = True
+        try:
+            super().assert_holds(allow_inconclusive)
+        except CheckFailed as exc:
+            raise CheckFailed(self._with_artifacts(str(exc))) from None
+
+    def assert_violates(self, prop: str) -> Violation:
+        """As :meth:`Result.assert_violates`, naming the artifacts on failure."""
+        __tracebackhide__ = True
+        try:
+            return super().assert_violates(prop)
+        except CheckFailed as exc:
+            raise CheckFailed(self._with_artifacts(str(exc))) from None
+
+    def _with_artifacts(self, message: str) -> str:
+        directory = self._checker.settings.artifacts
+        if directory is None or not self.violations:
+            return message
+        notes = [write_artifacts(self, v, self._model, Path(directory),
+                                 self._checker.artifact_stem())
+                 for v in self.violations]  # fmt: skip
+        return message + "\n\n" + "\n".join(notes)
 
 
 @pytest.fixture
 def ctxcheck(request: pytest.FixtureRequest) -> Checker:
-    """``ctxcheck.check`` bound to the session's ``--ctxcheck-*`` options."""
-    return Checker(request.config)
+    """:func:`ctxcheck.check` bound to the session's settings and the test's marker."""
+    config = request.config
+    settings = _marker_settings(config.stash[_SETTINGS], request.node)
+    return Checker(settings, config.stash[_STATS], request.node.nodeid)
+
+
+# -- artifacts -------------------------------------------------------------------
+def write_artifacts(result: Result, v: Violation, model: Model, directory: Path, stem: str) -> str:
+    """Write one counterexample's files; return the lines naming them."""
+    from ctxcheck import tracefile
+    from ctxcheck.loader import model_hash
+    from ctxcheck.render.text import render_violation
+
+    directory.mkdir(parents=True, exist_ok=True)
+    base = directory / f"{stem}-{v.property}"
+    json_path = base.with_suffix(".json")
+    saved = dataclasses.replace(result, model=_replay_target(model))
+    tracefile.save(json_path, saved, v, model_hash(model))
+    text_path = base.with_suffix(".txt")
+    text_path.write_text(render_violation(result, v, str(json_path)) + "\n")
+    lines = [f"ctxcheck artifacts for {v.property}:",
+             f"  trace JSON: {json_path}", f"  text trace: {text_path}"]  # fmt: skip
+    lines.append(_write_lanes(json_path, base))
+    return "\n".join(lines)
+
+
+def _write_lanes(json_path: Path, base: Path) -> str:
+    from ctxcheck import tracefile
+    from ctxcheck.render.formats import render
+
+    try:
+        out = render(tracefile.load(json_path), "lanes")
+    except (CtxcheckError, ImportError, OSError) as exc:
+        return f"  lane diagram: not written ({exc})"
+    if isinstance(out, bytes):
+        path = base.with_suffix(".lanes.png" if out.startswith(b"\x89PNG") else ".lanes.svg")
+        path.write_bytes(out)
+    else:
+        svg = out.lstrip().startswith(("<svg", "<?xml"))
+        path = base.with_suffix(".lanes.svg" if svg else ".lanes.txt")
+        path.write_text(out)
+    return f"  lane diagram: {path}"
+
+
+def _replay_target(model: Model) -> str:
+    """What ``ctxcheck replay`` must load: the model's name, or its file.
+
+    A model loaded by name or path keeps its name. A model object defined in
+    a test module is found again through the file of the module that sets it
+    as ``MODEL``, when there is one.
+    """
+    if model.source:
+        return model.name
+    module = sys.modules.get(getattr(model.setup, "__module__", ""), None)
+    path = getattr(module, "__file__", None)
+    if module is not None and path and getattr(module, "MODEL", None) is model:
+        return str(path)
+    return model.name

@@ -131,7 +131,13 @@ class Result:
 
     # -- assertions (pytest and scripts) --------------------------------
     def assert_holds(self, allow_inconclusive: bool = False) -> None:
-        """Fail unless every property holds (exhaustively, unless allowed)."""
+        """Fail unless every property holds (exhaustively, unless allowed).
+
+        The message is the verdict line and each counterexample as the
+        annotated text trace; ``__tracebackhide__`` keeps pytest's traceback
+        at the test's own line.
+        """
+        __tracebackhide__ = True
         if self.violations:
             from ctxcheck.render.text import render_violation
 
@@ -145,6 +151,7 @@ class Result:
 
     def assert_violates(self, prop: str) -> Violation:
         """Fail unless ``prop`` is violated; return its counterexample."""
+        __tracebackhide__ = True
         for v in self.violations:
             if v.property == prop:
                 return v
