@@ -1,35 +1,74 @@
 """From a schedule to a counterexample a person can read and re-run.
 
-Every explorer hands back bare schedules. This module replays one with
-recording on, so that the events (thread, CPU, kernel function, source line,
-operation and value) and the preemption count come from one place,
-whichever explorer found the schedule.
+Every explorer hands back bare schedules. This module first reduces one to a
+minimal schedule (:mod:`ctxcheck.minimize`), then replays it with recording
+on, so that the events (thread, CPU, kernel function, source line, operation
+and value) and the preemption count come from one place, whichever explorer
+found the schedule.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from ctxcheck.explorers.base import Budget, Discovery
+from ctxcheck.minimize import DEFAULT_BUDGET, REDUCED, minimize
 from ctxcheck.model import Config, Model
 from ctxcheck.result import Violation
 from ctxcheck.runtime import Execution
 
 
-def record(model: Model, config: Config, budget: Budget, schedule: list[tuple[int, int]]) -> Execution:
+@dataclass
+class Counterexample(Violation):
+    """A :class:`Violation` that also says how minimal its schedule is.
+
+    ``minimal`` is ``shortest`` when a complete search proved that no
+    schedule violating the property has fewer steps, nor (with as many steps)
+    fewer preemptions; ``reduced`` when the search budget ran out first (then
+    ``minimal_note`` says what was proven).
+    """
+
+    minimal: str = REDUCED
+    minimal_note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's violation object plus ``minimal`` and ``minimal_note``."""
+        out = super().to_json()
+        out["minimal"] = self.minimal
+        out["minimal_note"] = self.minimal_note
+        return out
+
+
+def record(
+    model: Model, config: Config, budget: Budget, schedule: list[tuple[int, int]]
+) -> Execution:
     """Replay ``schedule`` with every step recorded."""
     ex = Execution(model, config, budget.max_steps, record=True)
     ex.replay(schedule)
     return ex
 
 
-def build_violation(model: Model, config: Config, budget: Budget, found: Discovery) -> Violation:
-    """Replay a discovery and describe it as a :class:`Violation`."""
-    ex = record(model, config, budget, found.schedule)
-    outcome = ex.violation or found.found
-    return Violation(
+def build_violation(
+    model: Model,
+    config: Config,
+    budget: Budget,
+    found: Discovery,
+    minimize_budget: int = DEFAULT_BUDGET,
+) -> Violation:
+    """Minimize a discovery, replay it recorded, and describe it (a :class:`Counterexample`)."""
+    small = minimize(
+        model, config, budget.max_steps, found.schedule, found.found.prop, minimize_budget
+    )
+    ex = record(model, config, budget, small.schedule)
+    outcome = ex.violation or small.found
+    return Counterexample(
         property=outcome.prop,
         message=outcome.message,
         steps=len(ex.schedule),
         preemptions=sum(1 for e in ex.events if e.preemption),
         schedule=list(ex.schedule),
         events=ex.events,
+        minimal=small.minimal,
+        minimal_note=small.note,
     )
