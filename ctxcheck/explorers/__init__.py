@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from ctxcheck.errors import UsageError
 from ctxcheck.explorers.base import Budget, Explorer, Outcome, Stats
+from ctxcheck.explorers.bfs import BfsExplorer
+from ctxcheck.explorers.bounded import BoundedExplorer
 from ctxcheck.explorers.dpor import DporExplorer
 from ctxcheck.explorers.naive import NaiveExplorer
+from ctxcheck.explorers.pct import PctExplorer
+from ctxcheck.explorers.randomwalk import RandomExplorer
 
 EXPLORERS: dict[str, type[Explorer]] = {
     "naive": NaiveExplorer,
     "dpor": DporExplorer,
+    "bfs": BfsExplorer,
+    "bounded": BoundedExplorer,
+    "random": RandomExplorer,
+    "pct": PctExplorer,
 }
 
 

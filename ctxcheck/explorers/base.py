@@ -31,6 +31,8 @@ class Budget:
     timeout: float | None = None
     max_preemptions: int | None = None
     seed: int | None = None
+    #: bug depth ``d`` targeted by the ``pct`` explorer (None: its default)
+    pct_depth: int | None = None
 
 
 @dataclass

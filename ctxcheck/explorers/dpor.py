@@ -53,7 +53,7 @@ def _join(into: Clock, other: Clock) -> None:
 
 
 class _Event:
-    __slots__ = ("tid", "seq", "fp", "clock", "spawns")
+    __slots__ = ("clock", "fp", "seq", "spawns", "tid")
 
     def __init__(self, tid: int, seq: int, fp: dict[int, int], clock: Clock) -> None:
         self.tid = tid
@@ -72,8 +72,17 @@ def _hb(e: _Event, clock: Clock) -> bool:
 class _Node:
     """A state of the current execution and what is left to explore from it."""
 
-    __slots__ = ("enabled", "fps", "backtrack", "done", "sleep", "tid", "branch",
-                 "nbranches", "sig")  # fmt: skip
+    __slots__ = (
+        "backtrack",
+        "branch",
+        "done",
+        "enabled",
+        "fps",
+        "nbranches",
+        "sig",
+        "sleep",
+        "tid",
+    )  # fmt: skip
 
     def __init__(self, enabled: list[int], fps: dict[int, Footprint],
                  sleep: dict[int, Footprint]) -> None:  # fmt: skip
@@ -89,7 +98,7 @@ class _Node:
 
 
 class _Object:
-    __slots__ = ("last_w", "reads", "last_acq", "last_rel")
+    __slots__ = ("last_acq", "last_rel", "last_w", "reads")
 
     def __init__(self) -> None:
         self.last_w = -1

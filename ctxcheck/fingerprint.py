@@ -1,0 +1,170 @@
+"""State fingerprints: when are two points of two executions the same state?
+
+The stateful ``bfs`` explorer merges states it has already seen. Generators
+cannot be copied, so a state is only ever *reached* (by replaying its
+schedule); what is stored is a fingerprint of everything the rest of the
+execution can observe:
+
+* every shared object: a cell's value, a list node's links, a lock's
+  holder, whether a heap struct was freed (and its constant attributes);
+* every CPU's interrupt handler (its ``curr`` is a cell, covered above);
+* every thread: finished or not, IRQ/preemption/RCU state, the locks it
+  holds, its result, the operation it is about to perform and its control
+  state, i.e. the chain of generator frames it is suspended in (code object,
+  instruction offset, local variables);
+* the model's state object, which properties read.
+
+Values are canonicalised so that the fingerprint of one state is the same
+in every replay: shared objects become their ``oid`` (creation order, which
+the runtime keeps deterministic), threads their ``tid``, plain values stay
+themselves, containers and ordinary objects are walked structurally (with
+sharing and cycles made explicit). Anything that cannot be canonicalised
+falls back to a fresh token, which can only make two equal states look
+different (less merging), never two different states look equal.
+
+Not part of a state: step numbers (``freed_at``, the step count) and object
+*names*, which only feed messages; merging states reached at different
+depths is the point of a stateful search.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import types
+from typing import Any
+
+from ctxcheck.kernel import Kernel
+from ctxcheck.machine import CPU, Machine, Thread
+from ctxcheck.objects import Cell, ListHead, Lock, SharedObject, Struct, _Poison
+from ctxcheck.ops import Op
+from ctxcheck.runtime import Execution
+
+_PLAIN = (int, str, bytes, type(None))
+_fresh = itertools.count()
+
+
+class _Canon:
+    """Turns values into nested tuples of plain data, deterministically."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, int] = {}
+        #: keeps walked objects alive so their ids are not reused mid-walk
+        self.keep: list[Any] = []
+
+    def value(self, x: Any) -> Any:
+        """The canonical form of one value."""
+        if isinstance(x, bool):
+            return ("bool", x)
+        if isinstance(x, _PLAIN):
+            return x
+        if isinstance(x, float):
+            return ("float", x)
+        if isinstance(x, SharedObject):
+            return ("o", x.oid)
+        if isinstance(x, Thread):
+            return ("t", x.tid)
+        if isinstance(x, CPU):
+            return ("cpu", x.index)
+        if isinstance(x, Kernel):
+            return ("k",)
+        if isinstance(x, _Poison):
+            return ("poison", x.label)
+        return self._compound(x)
+
+    def _compound(self, x: Any) -> Any:
+        key = id(x)
+        ref = self.seen.get(key)
+        if ref is not None:
+            return ("ref", ref)
+        self.seen[key] = len(self.seen)
+        self.keep.append(x)
+        if isinstance(x, tuple | list):
+            return (type(x).__name__, tuple(self.value(v) for v in x))
+        if isinstance(x, dict):
+            return ("dict", tuple((self.value(k), self.value(v)) for k, v in x.items()))
+        if isinstance(x, set | frozenset):
+            return ("set", tuple(sorted((self.value(v) for v in x), key=repr)))
+        if isinstance(x, types.GeneratorType):
+            return ("gen", self.frames(x))
+        if isinstance(x, types.FunctionType):
+            return self._function(x)
+        if isinstance(x, type | types.ModuleType | types.BuiltinFunctionType):
+            return ("def", getattr(x, "__module__", ""), getattr(x, "__qualname__", x.__name__))
+        if isinstance(x, types.MethodType):
+            return ("method", self.value(x.__self__), self._function(x.__func__))
+        if isinstance(x, Op):
+            return self._slots(x)
+        return self._object(x)
+
+    def _function(self, f: Any) -> Any:
+        code = getattr(f, "__code__", None)
+        if code is None:
+            return ("fresh", next(_fresh))
+        cells = tuple(self.value(c.cell_contents) for c in (f.__closure__ or ()))
+        return ("fn", code.co_filename, code.co_firstlineno, code.co_name, cells)
+
+    def _slots(self, x: Any) -> Any:
+        names = [n for cls in type(x).__mro__ for n in getattr(cls, "__slots__", ())]
+        return (type(x).__qualname__, tuple(self.value(getattr(x, n, None)) for n in names))
+
+    def _object(self, x: Any) -> Any:
+        attrs = getattr(x, "__dict__", None)
+        if attrs is not None:
+            return (type(x).__qualname__, self.value(dict(attrs)))
+        if hasattr(type(x), "__slots__"):
+            return self._slots(x)
+        return ("fresh", next(_fresh))
+
+    def frames(self, gen: Any) -> tuple[Any, ...]:
+        """The suspended frame chain of a generator: where it is, what it holds."""
+        out: list[Any] = []
+        while gen is not None:
+            frame = getattr(gen, "gi_frame", None)
+            if frame is None:
+                break
+            code = frame.f_code
+            local = tuple((k, self.value(v)) for k, v in frame.f_locals.items())
+            out.append((code.co_filename, code.co_firstlineno, code.co_name, frame.f_lasti, local))
+            gen = getattr(gen, "gi_yieldfrom", None)
+        return tuple(out)
+
+
+def _object_state(obj: SharedObject, canon: _Canon) -> Any:
+    if isinstance(obj, Cell):
+        return canon.value(obj.value)
+    if isinstance(obj, ListHead):
+        return (canon.value(obj.next), canon.value(obj.prev))
+    if isinstance(obj, Lock):
+        return -1 if obj.holder is None else obj.holder.tid
+    if isinstance(obj, Struct):
+        attrs = tuple(
+            (k, canon.value(v)) for k, v in vars(obj).items() if not isinstance(v, SharedObject)
+        )
+        return (type(obj).__qualname__, obj.heap, obj.freed, attrs)
+    return None
+
+
+def _thread_state(t: Thread, canon: _Canon) -> Any:
+    if t.finished:
+        return ("done", canon.value(t.result))
+    pending = canon.value(t.pending) if t.pending is not None else None
+    return (
+        t.irqs_off, t.preempt_count, t.rcu_depth, t.in_irq,
+        tuple(lock.oid for lock in t.held), pending, canon.frames(t.gen),
+    )  # fmt: skip
+
+
+def state_of(machine: Machine, state: Any) -> tuple[Any, ...]:
+    """The canonical description of a machine and the model's state object."""
+    canon = _Canon()
+    objects = tuple(_object_state(obj, canon) for obj in machine.objects)
+    cpus = tuple(-1 if c.handler is None else c.handler.tid for c in machine.cpus)
+    threads = tuple(_thread_state(t, canon) for t in machine.threads)
+    return (objects, cpus, threads, len(machine.unstarted), canon.value(state))
+
+
+def fingerprint(ex: Execution) -> bytes:
+    """A 128-bit digest of the state an execution has reached."""
+    text = repr(state_of(ex.machine, ex.state)).encode()
+    return hashlib.blake2b(text, digest_size=16).digest()
