@@ -256,11 +256,11 @@ def write_artifacts(result: Result, v: Violation, model: Model, directory: Path,
     from ctxcheck.render.text import render_violation
 
     directory.mkdir(parents=True, exist_ok=True)
-    base = directory / f"{stem}-{v.property}"
-    json_path = base.with_suffix(".json")
+    base = str(directory.resolve() / f"{stem}-{v.property}")
+    json_path = Path(base + ".json")
     saved = dataclasses.replace(result, model=_replay_target(model))
     tracefile.save(json_path, saved, v, model_hash(model))
-    text_path = base.with_suffix(".txt")
+    text_path = Path(base + ".txt")
     text_path.write_text(render_violation(result, v, str(json_path)) + "\n")
     lines = [f"ctxcheck artifacts for {v.property}:",
              f"  trace JSON: {json_path}", f"  text trace: {text_path}"]  # fmt: skip
@@ -268,7 +268,7 @@ def write_artifacts(result: Result, v: Violation, model: Model, directory: Path,
     return "\n".join(lines)
 
 
-def _write_lanes(json_path: Path, base: Path) -> str:
+def _write_lanes(json_path: Path, base: str) -> str:
     from ctxcheck import tracefile
     from ctxcheck.render.formats import render
 
@@ -277,11 +277,11 @@ def _write_lanes(json_path: Path, base: Path) -> str:
     except (CtxcheckError, ImportError, OSError) as exc:
         return f"  lane diagram: not written ({exc})"
     if isinstance(out, bytes):
-        path = base.with_suffix(".lanes.png" if out.startswith(b"\x89PNG") else ".lanes.svg")
+        path = Path(base + (".lanes.png" if out.startswith(b"\x89PNG") else ".lanes.svg"))
         path.write_bytes(out)
     else:
         svg = out.lstrip().startswith(("<svg", "<?xml"))
-        path = base.with_suffix(".lanes.svg" if svg else ".lanes.txt")
+        path = Path(base + (".lanes.svg" if svg else ".lanes.txt"))
         path.write_text(out)
     return f"  lane diagram: {path}"
 
