@@ -118,7 +118,7 @@ def test_assert_holds_message_is_the_text_trace() -> None:
         result.assert_holds()
     text = str(info.value)
     assert "violates no_lost_update in 4 steps (1 preemption)" in text
-    assert "=> no_lost_update: counter is 1 after 2 increments" in text
+    assert "no_lost_update: counter is 1 after 2 increments" in text
     assert "Violation(" not in text
 
 
@@ -185,10 +185,9 @@ def test_violated_check_fails_with_the_text_trace(pytester: pytest.Pytester) -> 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "*examples.lost_update [[]racy] violates no_lost_update in 4 steps (1 preemption)",
-        "*step thread*function*operation",
-        "*1 T0 * inc_racy * load(data.counter) = 0",
-        "*2[*]T1 * inc_racy * load(data.counter) = 0",
-        "*=> no_lost_update: counter is 1 after 2 increments",
+        "*1 T0 *inc_racy*load(data.counter) = 0",
+        "*2[*]T1 *inc_racy*load(data.counter) = 0",
+        "*no_lost_update: counter is 1 after 2 increments",
         "*ctxcheck check examples.lost_update --variant racy*",
         "*violated checks: 1",
     ])  # fmt: skip
