@@ -1,70 +1,187 @@
-"""The counterexample as plain text, at most 80 columns, fit for a mail reply."""
+"""The counterexample as plain text, at most 80 columns, fit for a mail reply.
+
+This is the one text form of a counterexample: ``ctxcheck check`` prints it,
+``ctxcheck render --format txt`` writes it, the pytest plugin puts it in a
+failure and the proof report quotes it. It shows numbered steps with the
+thread, CPU, IRQ state, kernel function and source line, the operation and
+its value; then the violated property and the exact command that
+reproduces the counterexample.
+
+Only one thing may pass 80 columns: a file path too long to fit on a line by
+itself, because a command must stay copy-pasteable.
+"""
 
 from __future__ import annotations
 
+import os
 import shlex
 import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ctxcheck.result import Result, Violation
+    from ctxcheck.runtime import Event
     from ctxcheck.tracefile import TraceFile
 
 WIDTH = 80
+_THREAD_MAX = 16
+_FUNC_MAX = 26
 
 
 def reproduce_command(result: Result) -> str:
     """The exact ``ctxcheck check`` command that finds this result again."""
+    return " ".join(shlex.quote(p) for p in _check_argv(result))
+
+
+def _check_argv(result: Result) -> list[str]:
     parts = ["ctxcheck", "check", result.model, "--variant", result.variant]
     for key, value in result.params.items():
         parts += ["--param", f"{key}={value}"]
     parts += ["--explorer", result.explorer]
     if result.bounds.max_steps is not None:
         parts += ["--max-steps", str(result.bounds.max_steps)]
-    return " ".join(shlex.quote(p) for p in parts)
+    return parts
 
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "~"
 
 
-def render_violation(result: Result, v: Violation, replay_file: str | None = None) -> str:
-    """Numbered steps, thread and CPU, kernel function, operation; then why."""
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Column widths chosen from the events, so that narrow traces stay narrow."""
+
+    thread: int
+    cpu: int
+    irq: int
+    func: int
+
+    @classmethod
+    def fit(cls, events: Sequence[Event]) -> _Columns:
+        thread = max([len("thread")] + [len(e.thread) for e in events])
+        cpus = [e.cpu for e in events if e.cpu]
+        cpu = max([len("cpu")] + [len(c) for c in cpus]) if cpus else 0
+        irq = 3 if any(e.irqs_off or e.in_irq for e in events) else 0
+        func = max([len("function:line")] + [len(_where(e)) for e in events])
+        return cls(min(thread, _THREAD_MAX), cpu, irq, min(func, _FUNC_MAX))
+
+    def prefix(self, step: str, mark: str, thread: str, cpu: str, irq: str, func: str) -> str:
+        out = f"{step:>3}{mark}{_cut(thread, self.thread):<{self.thread}} "
+        if self.cpu:
+            out += f"{cpu:<{self.cpu}} "
+        if self.irq:
+            out += f"{irq:<{self.irq}} "
+        return out + f"{_cut(func, self.func):<{self.func}} "
+
+
+def _where(e: Event) -> str:
+    return f"{e.function}:{e.line}"
+
+
+def _irq(e: Event) -> str:
+    if e.in_irq:
+        return "in"
+    return "off" if e.irqs_off else ""
+
+
+def _heading(result: Result, v: Violation) -> list[str]:
     head = (
         f"{result.model} [{result.variant}] violates {v.property} in {v.steps} steps "
-        f"({v.preemptions} preemption{'s' if v.preemptions != 1 else ''})"
+        f"({_plural(v.preemptions, 'preemption')})"
     )
     lines = textwrap.wrap(head, WIDTH)
-    lines.append("")
-    lines.append(f"{'step':>4} {'thread':<18} {'function':<24} operation")
-    for e in v.events:
-        who = e.thread + (f"@{e.cpu}" if e.cpu and "@" not in e.thread else "")
+    params = ", ".join(f"{k}={val}" for k, val in result.params.items())
+    if params:
+        lines.append(f"params: {params}")
+    minimal = getattr(v, "minimal", None)
+    note = getattr(v, "minimal_note", None)
+    if minimal == "shortest":
+        why = "minimal: no schedule violates it in fewer steps, nor with fewer preemptions"
+        lines += textwrap.wrap(why, WIDTH)
+    elif note:
+        lines += textwrap.wrap(f"minimal: not proven ({note})", WIDTH, subsequent_indent="  ")
+    return lines
+
+
+def _step_lines(events: Sequence[Event]) -> list[str]:
+    cols = _Columns.fit(events)
+    header = cols.prefix("#", " ", "thread", "cpu", "irq", "function:line") + "operation"
+    lines = [header.rstrip()]
+    for e in events:
         mark = "*" if e.preemption else " "
-        flags = " [irq-off]" if e.irqs_off else ""
-        prefix = f"{e.step:>4}{mark}{_cut(who, 18):<18} {_cut(e.function, 24):<24} "
-        body = e.text + flags
-        room = WIDTH - len(prefix)
-        wrapped = textwrap.wrap(body, room) or [""]
+        prefix = cols.prefix(str(e.step), mark, e.thread, e.cpu or "-", _irq(e), _where(e))
+        room = max(WIDTH - len(prefix), 20)
+        wrapped = textwrap.wrap(e.text, room, subsequent_indent="  ") or [""]
         lines.append(prefix + wrapped[0])
         lines.extend(" " * len(prefix) + w for w in wrapped[1:])
+    return lines
+
+
+def _legend(events: Sequence[Event]) -> list[str]:
+    notes = []
+    if any(e.preemption for e in events):
+        notes.append("* = preemption: the previous thread could have gone on")
+    if any(e.irqs_off or e.in_irq for e in events):
+        notes.append("irq: off = IRQs disabled, in = inside an interrupt handler")
+    files = sorted({e.file for e in events if e.file})
+    if files:
+        label = "source: " if len(files) == 1 else "sources: "
+        notes += textwrap.wrap(label + ", ".join(files), WIDTH, subsequent_indent="  ")
+    return notes
+
+
+def command_lines(argv: Sequence[str], indent: str = "  ") -> list[str]:
+    """A shell command split over lines with ``\\`` continuations, each within 80 columns.
+
+    A single argument longer than a line is never split (it stays copy-pasteable).
+    """
+    words = [shlex.quote(w) for w in argv]
+    lines: list[str] = []
+    current = indent + words[0]
+    for word in words[1:]:
+        if len(current) + 1 + len(word) + 2 <= WIDTH:
+            current += " " + word
+        else:
+            lines.append(current + " \\")
+            current = indent + "    " + word
+    lines.append(current)
+    return lines
+
+
+def _reproduce(result: Result, replay_file: str | None) -> list[str]:
+    if replay_file:
+        return ["Reproduce:", f"  ctxcheck replay {shlex.quote(replay_file)}"]
+    return ["Reproduce:", *command_lines(_check_argv(result))]
+
+
+def render_violation(result: Result, v: Violation, replay_file: str | None = None) -> str:
+    """Numbered steps, thread and CPU, kernel function, operation; then why and how to re-run."""
+    lines = _heading(result, v)
     lines.append("")
-    lines.extend(textwrap.wrap(f"=> {v.property}: {v.message}", WIDTH, subsequent_indent="   "))
-    lines.append("(* = preemption: the previous thread could have gone on)")
-    lines.append("Reproduce:")
-    cmd = f"ctxcheck replay {replay_file}" if replay_file else reproduce_command(result)
-    lines.extend(textwrap.wrap(cmd, WIDTH - 2, initial_indent="  ", subsequent_indent="    ",
-                               break_on_hyphens=False, break_long_words=False))
+    lines += _step_lines(v.events)
+    lines.append("")
+    at = f"after step {v.events[-1].step}" if v.events else "before any step"
+    lines += textwrap.wrap(f"=> {at}: {v.property}: {v.message}", WIDTH, subsequent_indent="   ")
+    lines += _legend(v.events)
+    lines += _reproduce(result, replay_file)
     return "\n".join(lines)
 
 
 def render_trace_file(trace: TraceFile) -> str:
     """The text trace of a loaded trace file (no re-execution needed)."""
-    from ctxcheck.explorers.base import Budget, Stats
-    from ctxcheck.result import Result, Violation
+    return render_violation(trace.result(), trace.violation(), _display(trace.path))
 
-    d = trace.data
-    v = Violation(d["property"], d["message"], d["steps"], d["preemptions"], trace.schedule,
-                  trace.events, trace.path)  # fmt: skip
-    r = Result(d["model"], d["variant"], d["params"], d["explorer"], False,
-               Budget(max_steps=d["max_steps"]), Stats(), [v])  # fmt: skip
-    return render_violation(r, v, trace.path)
+
+def _display(path: str) -> str:
+    """A path as short as it can be from here: relative when below the current directory."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
