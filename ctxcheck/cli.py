@@ -178,14 +178,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
             progress=progress, **params,
         )  # fmt: skip
     if args.trace_out and result.violations:
-        from ctxcheck import tracefile
-        from ctxcheck.loader import load_model, model_hash
+        from dataclasses import replace
 
-        digest = model_hash(load_model(args.target))
+        from ctxcheck import tracefile
+
+        # the file records what replay must load: the target as given
+        target = replace(result, model=args.target)
         paths = _trace_paths(args.trace_out, [v.property for v in result.violations])
         for v in result.violations:
             v.trace_file = paths[v.property]
-            tracefile.save(v.trace_file, result, v, digest)
+            tracefile.save(v.trace_file, target, v)
     if args.json:
         print(json.dumps(result.to_json(), indent=1))
     else:
