@@ -258,9 +258,7 @@ class Kernel:
         return curr is task
 
     # -- cross-CPU calls ---------------------------------------------------
-    def smp_call_function_single(
-        self, cpu: CPU, func: Callable[..., Steps], *args: Any
-    ) -> Steps:
+    def smp_call_function_single(self, cpu: CPU, func: Callable[..., Steps], *args: Any) -> Steps:
         """Run ``func(k, *args)`` on ``cpu`` and wait for it (``wait=1``).
 
         On the caller's own CPU it runs in place with IRQs off; elsewhere an
@@ -301,6 +299,10 @@ class Kernel:
         """``rcu_read_unlock()``."""
         return ops.RcuReadUnlock()
 
+    def synchronize_rcu(self) -> ops.Op:
+        """``synchronize_rcu()``: wait until no thread is in a read-side section."""
+        return ops.RcuGracePeriod()
+
     def call_rcu(self, func: Callable[..., Steps], *args: Any) -> ops.Op:
         """``call_rcu(head, func)``: ``func(k, *args)`` runs after a grace period.
 
@@ -312,7 +314,11 @@ class Kernel:
 
     # -- threads and choices -----------------------------------------------
     def spawn(
-        self, name: str, func: Callable[..., Steps], *args: Any, cpu: CPU | None = None,
+        self,
+        name: str,
+        func: Callable[..., Steps],
+        *args: Any,
+        cpu: CPU | None = None,
         task: Any = None,
     ) -> ops.Op:
         """Start a new task thread; returns a handle for :meth:`join`."""

@@ -28,6 +28,7 @@ from ctxcheck.errors import ModelError, NondeterministicModel, PropertyViolated
 from ctxcheck.kernel import Kernel
 from ctxcheck.machine import Machine, Thread
 from ctxcheck.model import Config, Model
+from ctxcheck.objects import describe
 
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -113,7 +114,7 @@ class Execution:
             self.state = model.setup(self.machine, config)
         except PropertyViolated as v:
             raise ModelError(f"model {model.name}: setup raised {v}") from v
-        except Exception as exc:  # noqa: BLE001 - report any model failure
+        except Exception as exc:  # any model failure is reported
             raise ModelError(_describe_exception(model, exc, "in setup", [])) from exc
         self._start_new_threads()
         self._enabled = self._compute_enabled()
@@ -144,9 +145,9 @@ class Execution:
         t = self.machine.threads[tid]
         op = t.pending
         assert op is not None
-        fp = op.footprint(self.machine, t) + ((t.done.oid, ops.RELEASE),)
+        fp = (*op.footprint(self.machine, t), (t.done.oid, ops.RELEASE))
         if t.cpu is not None and not t.irq:
-            fp = fp + ((t.cpu.exec.oid, ops.READ),)
+            fp = (*fp, (t.cpu.exec.oid, ops.READ))
         return fp
 
     def signature(self, tid: int) -> tuple[str, int]:
@@ -220,7 +221,7 @@ class Execution:
         except PropertyViolated as v:
             self.violation = Found(v.prop, v.message, self.steps)
             return
-        except Exception as exc:  # noqa: BLE001 - any model failure is reported
+        except Exception as exc:  # any model failure is reported
             raise ModelError(
                 _describe_exception(self.model, exc, f"in thread {t.name}", self.schedule),
                 list(self.schedule),
@@ -235,8 +236,7 @@ class Execution:
         else:
             hint = "yield only k.<operation>(...) values"
         raise ModelError(
-            f"model {self.model.name}: thread {t.name} yielded {value!r}, not an operation; "
-            f"{hint}",
+            f"model {self.model.name}: thread {t.name} yielded {value!r}, not an operation; {hint}",
             list(self.schedule),
         )
 
@@ -264,7 +264,7 @@ class Execution:
             except PropertyViolated as v:
                 self.violation = Found(v.prop, v.message, self.steps)
                 return
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # any model failure is reported
                 raise ModelError(
                     _describe_exception(self.model, exc, f"starting {thread.name}", self.schedule),
                     list(self.schedule),
@@ -299,7 +299,7 @@ class Execution:
     def _run_check(self, name: str, check: Any) -> str | None:
         try:
             result: str | None = check(self.machine, self.state)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # any model failure is reported
             raise ModelError(
                 _describe_exception(self.model, exc, f"in property {name}", self.schedule),
                 list(self.schedule),
@@ -333,7 +333,7 @@ class Execution:
             why, on = self._why_blocked(t)
             waits[t.tid] = on
             reasons.append(f"{t.name} {why}")
-        cycle = _find_cycle(waits)
+        cycle = _find_cycle(waits, self.machine.threads)
         text = "no thread can move: " + "; ".join(reasons)
         if cycle:
             text += ". Cycle: " + " -> ".join(t.name for t in cycle)
@@ -396,7 +396,7 @@ class Execution:
         if event is None:
             return
         event.text = op.describe(result)
-        event.value = None if result is None else ops.describe(result)
+        event.value = None if result is None else describe(result)
         event.irqs_off = event.irqs_off or t.irqs_off
         event.in_irq = event.in_irq or t.in_irq
         self.events.append(event)
@@ -430,24 +430,21 @@ def _relpath(path: str) -> str:
 
 
 def _name(x: Any) -> str:
-    return ops.describe(x)
+    return describe(x)
 
 
-def _find_cycle(waits: dict[int, Thread | None]) -> list[Thread]:
+def _find_cycle(waits: dict[int, Thread | None], threads: list[Thread]) -> list[Thread]:
+    """A closed wait-for cycle: ``[A, B, A]`` means A waits for B, which waits for A."""
     for start in waits:
-        seen: list[int] = []
+        order: list[int] = []
         cur: int | None = start
-        path: list[Thread] = []
-        while cur is not None and cur in waits and cur not in seen:
-            seen.append(cur)
+        while cur is not None and cur in waits and cur not in order:
+            order.append(cur)
             nxt = waits[cur]
-            if nxt is None:
-                break
-            path.append(nxt)
-            cur = nxt.tid
-        if cur is not None and cur in seen:
-            idx = seen.index(cur)
-            return path[idx - 1 :] if idx else path
+            cur = None if nxt is None else nxt.tid
+        if cur is not None and cur in order:
+            ring = [*order[order.index(cur) :], cur]
+            return [threads[tid] for tid in ring]
     return []
 
 
