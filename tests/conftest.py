@@ -7,7 +7,10 @@ test shows the whole program it checks.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +18,11 @@ import pytest
 import ctxcheck
 from ctxcheck import Machine, Model, Property, Result
 
+#: the checkout: the CLI runs from here, where ``models/`` is
+REPO = Path(__file__).resolve().parent.parent
+
 Setup = Callable[[Machine], Any]
+Cli = Callable[..., "subprocess.CompletedProcess[str]"]
 Observe = Callable[[Machine, Any], Any]
 
 
@@ -73,3 +80,20 @@ def outcomes(explorer: str) -> Callable[[Setup, Observe], set[Any]]:
         return seen
 
     return _outcomes
+
+
+@pytest.fixture
+def cli() -> Cli:
+    """``cli(*args, cwd=REPO)``: run ``python -m ctxcheck.cli`` in a subprocess."""
+
+    def _cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ctxcheck.cli", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=300,  # a hang guard, not a speed assertion
+            check=False,
+        )
+
+    return _cli
