@@ -25,7 +25,7 @@ EXIT_HOLDS, EXIT_VIOLATED, EXIT_ERROR, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 class _Parser(argparse.ArgumentParser):
     """argparse that names the valid choices and exits 2, as the contract says."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         self.print_usage(sys.stderr)
         self.exit(EXIT_ERROR, f"ctxcheck: error: {message}\n")
 
@@ -167,7 +167,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from ctxcheck.api import check
     from ctxcheck.render.text import render_violation
 
-    params = _parse_params(args.param)
+    params: dict[str, Any] = dict(_parse_params(args.param))
     if args.trace_out and Path(args.trace_out).exists() and not args.force:
         raise UsageError(f"--trace-out {args.trace_out} exists; pass --force to overwrite it")
     with _progress(args.target) as progress:

@@ -73,6 +73,12 @@ class Op:
     name = "op"
     #: False for steps that change no state (invariants need no re-check)
     writes = True
+    #: True when :meth:`enabled` may say no (set for every subclass that overrides it)
+    blocking = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.blocking = cls.enabled is not Op.enabled
 
     def enabled(self, m: Machine, t: Thread) -> bool:
         """Whether the step can be taken now (locks, waits)."""
@@ -179,7 +185,7 @@ class AtomicSet(Store):
 class Cmpxchg(CellOp):
     """``cmpxchg(p, old, new)``: returns the value found; stores if it was old."""
 
-    __slots__ = ("old", "new")
+    __slots__ = ("new", "old")
     name = "cmpxchg"
 
     def __init__(self, cell: Cell, old: Any, new: Any) -> None:
@@ -302,7 +308,7 @@ class Kmalloc(Op):
     Branch 0 is success, branch 1 (only with ``may_fail``) returns NULL.
     """
 
-    __slots__ = ("struct", "init", "may_fail", "label")
+    __slots__ = ("init", "label", "may_fail", "struct")
     name = "kmalloc"
 
     def __init__(
@@ -366,11 +372,12 @@ def _node(n: ListHead | object, entry: ListHead, what: str) -> ListHead:
     if n is LIST_POISON1 or n is LIST_POISON2:
         raise PropertyViolated(
             LIST_INTEGRITY,
-            f"{what} of {entry.name}, which was already deleted "
-            f"(its pointers hold {describe(n)})",
+            f"{what} of {entry.name}, which was already deleted (its pointers hold {describe(n)})",
         )
     if not isinstance(n, ListHead):
-        raise PropertyViolated(LIST_INTEGRITY, f"{what} of {entry.name}, which was never initialised")
+        raise PropertyViolated(
+            LIST_INTEGRITY, f"{what} of {entry.name}, which was never initialised"
+        )
     _check_alive(n, what)
     return n
 
@@ -636,9 +643,7 @@ class Release(LockOp):
         lock = self.lock
         if lock.holder is not t:
             holder = "nobody" if lock.holder is None else lock.holder.name
-            raise PropertyViolated(
-                LOCKING, f"{t.name} releases {lock.name}, held by {holder}"
-            )
+            raise PropertyViolated(LOCKING, f"{t.name} releases {lock.name}, held by {holder}")
         lock.holder = None
         t.held.remove(lock)
         if not isinstance(lock, Mutex):
@@ -818,7 +823,7 @@ class ContextSwitch(Op):
 class Spawn(Op):
     """Start a new thread (an IPI handler, an RCU callback, a forked task)."""
 
-    __slots__ = ("label", "func", "args", "cpu", "task", "irq")
+    __slots__ = ("args", "cpu", "func", "irq", "label", "task")
     name = "spawn"
 
     def __init__(
@@ -839,7 +844,12 @@ class Spawn(Op):
 
     def run(self, m: Machine, t: Thread, branch: int) -> Any:
         return m.spawn(
-            self.label, self.func, *self.args, cpu=self.cpu, task=self.task, irq=self.irq,
+            self.label,
+            self.func,
+            *self.args,
+            cpu=self.cpu,
+            task=self.task,
+            irq=self.irq,
             parent=t.tid,
         )
 
@@ -917,7 +927,7 @@ class RcuGracePeriod(RcuReadLock):
 class Choose(Op):
     """A nondeterministic choice among options, explored like a schedule."""
 
-    __slots__ = ("options", "label")
+    __slots__ = ("label", "options")
     name = "choose"
 
     def __init__(self, options: tuple[Any, ...], label: str) -> None:

@@ -185,11 +185,13 @@ class Execution:
             self._finish_event(event, t, op, None)
             self.violation = Found(v.prop, v.message, self.steps)
             return
-        self._finish_event(event, t, op, result)
+        if event is not None:
+            self._finish_event(event, t, op, result)
         self._advance(t, result)
         if self.violation is not None:
             return
-        self._start_new_threads()
+        if m.unstarted:
+            self._start_new_threads()
         if self.violation is None and op.writes:
             self._check_invariants()
         self._enabled = self._compute_enabled()
@@ -272,14 +274,19 @@ class Execution:
             thread.pending = self._check_op(thread, first)
 
     def _compute_enabled(self) -> list[int]:
+        # The hot loop of every explorer: skip the calls that cannot say no
+        # (an unbound thread is always runnable; most ops never block).
         m = self.machine
         out = []
         for t in m.threads:
-            if t.finished:
-                continue
             op = t.pending
-            if op is not None and m.runnable(t) and op.enabled(m, t):
-                out.append(t.tid)
+            if op is None or t.finished:
+                continue
+            if t.cpu is not None and not m.runnable(t):
+                continue
+            if op.blocking and not op.enabled(m, t):
+                continue
+            out.append(t.tid)
         return out
 
     def _check_invariants(self) -> None:

@@ -1,0 +1,382 @@
+"""``ctxcheck bench``: how fast the explorers and the command line are, as Markdown.
+
+Three measurements, each written as a table:
+
+* every registered explorer on the example models (``models/examples``);
+* every explorer on a scaling family: N threads, each doing two private
+  accesses (a load and a store of its own cell) and one shared
+  ``atomic_inc``, for N = 2..8. The family has exactly N! Mazurkiewicz
+  traces (the order of the increments), so the table also shows how close
+  an explorer is to one run per trace. N stops growing for an explorer once
+  a run hits the time cap;
+* one whole ``ctxcheck check`` of a small model, start to exit, in a
+  subprocess (median of several runs), and which heavy libraries that path
+  imports (it should import none: a reviewer runs it dozens of times).
+
+Speed is reported, never asserted: the numbers depend on the machine, which
+the output names. Explorers that cannot be exhaustive (random walks) run
+with a fixed execution budget instead.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ctxcheck.api import check
+from ctxcheck.explorers import EXPLORERS
+from ctxcheck.kernel import Kernel
+from ctxcheck.loader import list_models
+from ctxcheck.machine import Machine
+from ctxcheck.model import Config, Model, Param
+from ctxcheck.objects import Cell, Struct, field
+
+#: libraries the ``check`` path must not import (they serve other commands)
+HEAVY = ("networkx", "hypothesis", "graphviz", "rich", "pytest", "jsonschema")
+#: executions given to explorers that are never exhaustive
+SAMPLED_BUDGET = 2000
+#: the model ``check`` is timed on
+WALL_TARGET = ("examples.lost_update", "--variant", "atomic")
+
+
+@dataclass
+class Settings:
+    """Sizes and caps of one benchmark run."""
+
+    max_threads: int
+    cap: float
+    example_threads: int
+    wall_runs: int
+
+
+QUICK = Settings(max_threads=4, cap=2.0, example_threads=2, wall_runs=3)
+FULL = Settings(max_threads=8, cap=20.0, example_threads=3, wall_runs=7)
+
+
+@dataclass
+class Row:
+    """One measured check."""
+
+    explorer: str
+    label: str
+    verdict: str
+    executions: int
+    blocked: int
+    steps: int
+    seconds: float
+    cut: bool
+
+    @property
+    def execs_per_s(self) -> float:
+        """Executions (including blocked ones) per second."""
+        return (self.executions + self.blocked) / self.seconds if self.seconds else 0.0
+
+    @property
+    def steps_per_s(self) -> float:
+        """Steps executed per second."""
+        return self.steps / self.seconds if self.seconds else 0.0
+
+    @property
+    def us_per_exec(self) -> float:
+        """Microseconds per execution: the cost of one run of the model."""
+        runs = self.executions + self.blocked
+        return self.seconds / runs * 1e6 if runs else 0.0
+
+
+# ---------------------------------------------------------- the family
+
+
+class _Counter(Struct):
+    """The one shared word every thread increments."""
+
+    _label = "shared"
+    value: Cell = field(0)
+
+
+class _Private(Struct):
+    """A thread's own word."""
+
+    _label = "own"
+    value: Cell = field(0)
+
+
+def _worker(k: Kernel, own: _Private, shared: _Counter) -> Generator[Any, Any, None]:
+    """Two private accesses, then one shared one."""
+    v = yield k.load(own.value)
+    yield k.store(own.value, v + 1)
+    yield k.atomic_inc(shared.value)
+
+
+def _family_setup(m: Machine, cfg: Config) -> _Counter:
+    shared = m.new(_Counter)
+    for i in range(cfg["threads"]):
+        m.spawn(f"T{i}", _worker, m.new(_Private), shared)
+    return shared
+
+
+FAMILY = Model(
+    name="bench.family",
+    setup=_family_setup,
+    doc="N threads: two private accesses and one shared atomic_inc each (N! traces).",
+    params=(Param("threads", 2, 1, 8, "number of threads"),),
+)
+
+
+# ---------------------------------------------------------- measuring
+
+
+def _budget(explorer: str, cap: float) -> dict[str, Any]:
+    if EXPLORERS[explorer].exhaustive_capable:
+        return {"timeout": cap}
+    return {"timeout": cap, "max_executions": SAMPLED_BUDGET, "seed": 1}
+
+
+def _measure(explorer: str, label: str, target: Model | str, cap: float, **kw: Any) -> Row:
+    result = check(target, explorer=explorer, **_budget(explorer, cap), **kw)
+    s = result.stats
+    cut = result.stopped is not None and result.stopped.startswith("timeout")
+    return Row(explorer, label, result.verdict, s.executions, s.blocked, s.steps, s.seconds, cut)
+
+
+def examples(settings: Settings) -> list[Row]:
+    """Every explorer on every variant of every example model."""
+    rows: list[Row] = []
+    for model in list_models("examples"):
+        params = {p.name: settings.example_threads for p in model.params if p.name == "threads"}
+        for variant in model.variants:
+            label = f"{model.name} [{variant.name}]" + "".join(
+                f" {k}={v}" for k, v in params.items()
+            )
+            for name in EXPLORERS:
+                rows.append(
+                    _measure(name, label, model, settings.cap, variant=variant.name, **params)
+                )
+    return rows
+
+
+def scaling(settings: Settings) -> list[Row]:
+    """Every explorer on the family, N = 2.. until a run hits the cap."""
+    rows: list[Row] = []
+    for name in EXPLORERS:
+        for n in range(2, settings.max_threads + 1):
+            row = _measure(name, str(n), FAMILY, settings.cap, threads=n)
+            rows.append(row)
+            if row.cut:
+                break
+    return rows
+
+
+def _command() -> list[str]:
+    exe = shutil.which("ctxcheck")
+    return [exe] if exe else [sys.executable, "-m", "ctxcheck.cli"]
+
+
+def wall_times(runs: int) -> list[float]:
+    """Seconds of whole ``ctxcheck check`` runs, start to exit."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([*_command(), "check", *WALL_TARGET], capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def python_startup(runs: int) -> float:
+    """Median seconds of ``python -c pass``: the floor under any command."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def imports_on_check_path() -> tuple[list[str], float]:
+    """Top-level modules ``check`` imports, and the cumulative import time of ctxcheck (s)."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "ctxcheck.cli", "check", *WALL_TARGET],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    names: set[str] = set()
+    ctxcheck_us = 0
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
+        if len(parts) != 3 or not parts[1].isdigit():
+            continue
+        module = parts[2]
+        names.add(module.split(".")[0])
+        if module == "ctxcheck":
+            ctxcheck_us = int(parts[1])
+    return sorted(names), ctxcheck_us / 1e6
+
+
+# ------------------------------------------------------------ reporting
+
+
+def machine() -> str:
+    """CPU model, cores, Python and OS: what the numbers were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = f", load average {os.getloadavg()[0]:.1f} at start"
+    return (
+        f"{cpu}; {os.cpu_count()} logical CPUs{load}; "
+        f"{platform.python_implementation()} {platform.python_version()}; "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    head = "| " + " | ".join(headers) + " |"
+    rule = "|" + "|".join("---" if i == 0 else "--:" for i in range(len(headers))) + "|"
+    body = ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join([head, rule, *body])
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _rows_table(rows: list[Row], first: str) -> str:
+    out = []
+    for r in rows:
+        verdict = r.verdict + (" (time cap)" if r.cut else "")
+        out.append([
+            r.label, r.explorer, verdict, _num(r.executions), _num(r.blocked), _num(r.steps),
+            f"{r.seconds:.2f}", _num(r.execs_per_s), _num(r.steps_per_s), f"{r.us_per_exec:.0f}",
+        ])  # fmt: skip
+    headers = [first, "explorer", "verdict", "executions", "blocked", "steps", "seconds",
+               "executions/s", "steps/s", "µs/execution"]  # fmt: skip
+    return _table(headers, out)
+
+
+def _scaling_text(rows: list[Row]) -> str:
+    naive = {r.label: r for r in rows if r.explorer == "naive" and not r.cut}
+    out = []
+    for r in rows:
+        ref = naive.get(r.label)
+        ratio = f"{r.us_per_exec / ref.us_per_exec:.2f}" if ref and ref.us_per_exec else "-"
+        traces = math.factorial(int(r.label))
+        verdict = r.verdict + (" (time cap)" if r.cut else "")
+        out.append([
+            r.explorer, r.label, verdict, _num(r.executions), _num(traces), _num(r.blocked),
+            _num(r.steps), f"{r.seconds:.2f}", _num(r.execs_per_s), _num(r.steps_per_s),
+            f"{r.us_per_exec:.0f}", ratio,
+        ])  # fmt: skip
+    headers = ["explorer", "N", "verdict", "executions", "traces (N!)", "blocked", "steps",
+               "seconds", "executions/s", "steps/s", "µs/execution",
+               "cost/execution vs naive"]  # fmt: skip
+    return _table(headers, out)
+
+
+def _summary(scale: list[Row], wall: float, heavy: list[str]) -> list[str]:
+    def best(name: str) -> Row | None:
+        done = [r for r in scale if r.explorer == name and r.steps]
+        return max(done, key=lambda r: r.steps_per_s) if done else None
+
+    lines = []
+    naive, dpor = best("naive"), best("dpor")
+    if naive:
+        lines.append(f"- naive: up to {_num(naive.steps_per_s)} steps/s "
+                     f"(N={naive.label}; aim: 300,000)")  # fmt: skip
+    ratios = [
+        d.us_per_exec / n.us_per_exec
+        for d in scale if d.explorer == "dpor" and not d.cut
+        for n in scale if n.explorer == "naive" and n.label == d.label and not n.cut
+        if n.us_per_exec
+    ]  # fmt: skip
+    if dpor and ratios:
+        lines.append(f"- dpor: cost per execution {min(ratios):.2f}x to {max(ratios):.2f}x "
+                     f"naive's on the family sizes both finished (aim: within 3x)")  # fmt: skip
+    lines.append(f"- `ctxcheck check {' '.join(WALL_TARGET)}`: {wall:.3f} s median, start to "
+                 f"exit (aim: under 0.3 s)")  # fmt: skip
+    lines.append("- heavy imports on the check path: " + (", ".join(heavy) or "none"))
+    return lines
+
+
+def report(settings: Settings, quick: bool) -> str:
+    """Run every measurement and return the Markdown document."""
+    started = time.strftime("%Y-%m-%d %H:%M")
+    header = machine()
+    example_rows = examples(settings)
+    scale_rows = scaling(settings)
+    walls = wall_times(settings.wall_runs)
+    floor = python_startup(settings.wall_runs)
+    modules, ctxcheck_import = imports_on_check_path()
+    heavy = [m for m in HEAVY if m in modules]
+    wall = statistics.median(walls)
+    mode = "quick" if quick else "full"
+    parts = [
+        "# ctxcheck benchmarks",
+        "",
+        f"Measured by `ctxcheck bench{' --quick' if quick else ''}` ({mode} run, {started}).",
+        f"Machine: {header}.",
+        f"Time cap per check: {settings.cap:g} s; explorers that are never exhaustive get "
+        f"{SAMPLED_BUDGET} executions.",
+        "",
+        "## Summary",
+        "",
+        *_summary(scale_rows, wall, heavy),
+        "",
+        "## Explorers on the example models",
+        "",
+        _rows_table(example_rows, "model"),
+        "",
+        "## Scaling family",
+        "",
+        FAMILY.doc,
+        "A `traces` count equal to `executions` means one execution per trace.",
+        "",
+        _scaling_text(scale_rows),
+        "",
+        "## `ctxcheck check`, start to exit",
+        "",
+        _table(
+            ["measure", "seconds"],
+            [
+                [
+                    f"`ctxcheck check {' '.join(WALL_TARGET)}`, median of {len(walls)}",
+                    f"{wall:.3f}",
+                ],
+                ["fastest / slowest run", f"{min(walls):.3f} / {max(walls):.3f}"],
+                ["`python -c pass` (interpreter start, median)", f"{floor:.3f}"],
+                ["`import ctxcheck` (cumulative, -X importtime)", f"{ctxcheck_import:.3f}"],
+            ],
+        ),
+        "",
+        f"Heavy libraries imported on this path ({', '.join(HEAVY)}): "
+        + (", ".join(heavy) if heavy else "none")
+        + ".",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def main(quick: bool, output: str | None) -> int:
+    """Entry point of ``ctxcheck bench``: print the tables, or write them to ``output``."""
+    text = report(QUICK if quick else FULL, quick)
+    if output:
+        Path(output).write_text(text)
+        print(f"ctxcheck bench: wrote {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
