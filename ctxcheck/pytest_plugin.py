@@ -25,6 +25,7 @@ annotated text trace, with the ctxcheck frames hidden from the traceback.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -110,8 +111,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _session_settings(config: pytest.Config) -> Settings:
-    import os
-
     name = config.getoption("ctxcheck_profile") or os.environ.get(PROFILE_ENV) or "default"
     base = get_profile(name)
     overrides = {
