@@ -331,3 +331,19 @@ def test_no_command_is_a_usage_error(cli: Cli) -> None:
     proc = cli()
     assert proc.returncode == 2
     assert "usage: ctxcheck" in proc.stderr
+
+
+def test_bench_report_measures_every_explorer_and_the_check_path() -> None:
+    from ctxcheck import bench
+    from ctxcheck.explorers import EXPLORERS
+
+    tiny = bench.Settings(max_threads=3, cap=10.0, example_threads=2, wall_runs=1, min_time=0.0)
+    text = bench.report(tiny, quick=True)
+    assert text.startswith("# ctxcheck benchmarks")
+    assert "Machine: " in text and "CPython" in text
+    for name in EXPLORERS:
+        assert f"| {name} | 3 |" in text
+    # The family has N! traces and dpor explores one execution per trace.
+    assert "- dpor explored exactly N! executions for N = 2, 3" in text
+    # `ctxcheck check` imports none of the libraries it does not use.
+    assert "- heavy imports on the check path: none" in text
