@@ -164,7 +164,8 @@ def _parse(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        end = text.rstrip()
+        if exc.pos >= len(end) or (end[:1] in "{[" and end[-1:] not in "}]"):
             raise TraceFileError(
                 f"trace file {path} is truncated: the JSON ends at line {exc.lineno} before "
                 f"the document is complete. Re-create it with `ctxcheck check --trace-out`."
