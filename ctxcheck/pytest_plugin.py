@@ -264,6 +264,7 @@ def write_artifacts(result: Result, v: Violation, model: Model, directory: Path,
     lines = [f"ctxcheck artifacts for {v.property}:",
              f"  trace JSON: {json_path}", f"  text trace: {text_path}"]  # fmt: skip
     lines.append(_write_lanes(json_path, base))
+    lines.append(f"  replay it: ctxcheck replay {json_path}")
     return "\n".join(lines)
 
 

@@ -373,6 +373,7 @@ def test_artifacts_are_written_and_named(pytester: pytest.Pytester) -> None:
     assert text_file.is_file()
     out = result.stdout.str()
     assert f"trace JSON: {json_file}" in out and f"text trace: {text_file}" in out
+    assert f"replay it: ctxcheck replay {json_file}" in out
     # the JSON is a trace file that replays to the same violation
     trace = tracefile.load(json_file)
     assert trace.data["property"] == "no_lost_update" and trace.data["steps"] == 4
