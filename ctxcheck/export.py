@@ -99,11 +99,22 @@ def _graph_attributes(trace: Violation | TraceFile, events: list[Event]) -> dict
 
 def _node_attributes(e: Event, last: int) -> dict[str, Any]:
     return {
-        "step": e.step, "tid": e.tid, "thread": e.thread, "cpu": e.cpu, "op": e.op,
-        "text": e.text, "object": e.obj, "value": e.value, "function": e.function,
-        "file": e.file, "line": e.line, "irqs_off": e.irqs_off, "in_irq": e.in_irq,
-        "preemption": e.preemption, "violating": e.step == last,
-    }  # fmt: skip
+        "step": e.step,
+        "tid": e.tid,
+        "thread": e.thread,
+        "cpu": e.cpu,
+        "op": e.op,
+        "text": e.text,
+        "object": e.obj,
+        "value": e.value,
+        "function": e.function,
+        "file": e.file,
+        "line": e.line,
+        "irqs_off": e.irqs_off,
+        "in_irq": e.in_irq,
+        "preemption": e.preemption,
+        "violating": e.step == last,
+    }
 
 
 def _add_program_order(graph: nx.DiGraph, events: list[Event]) -> None:

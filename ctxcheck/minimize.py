@@ -34,12 +34,17 @@ fewer than 7 steps").
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ctxcheck import ops
 from ctxcheck.errors import ModelError
-from ctxcheck.explorers.dpor import dependent
+from ctxcheck.explorers.deps import (
+    ERROR_FOOTPRINT,
+    dependent,
+    has_invariants,
+    step_footprint,
+    stops_others,
+)
 from ctxcheck.model import Config, Model
 from ctxcheck.runtime import Execution, Found
 
@@ -102,6 +107,8 @@ class _Search:
         self.budget = budget
         self.limit = budget
         self.work = 0
+        #: invariants see the states between writes: writes do not commute then
+        self.visible = has_invariants(model)
         # parameters of the current depth-first search
         self._depth = 0
         self._sleep = False
@@ -131,7 +138,7 @@ class _Search:
                 return None
             if branch >= ex.branches(tid):
                 return None
-            fps.append(ex.footprint(tid))
+            fps.append(step_footprint(ex, tid, self.visible))
             ex.step(tid, branch)
         found = ex.violation
         if found is None or found.prop != self.prop or found.step != len(schedule):
@@ -159,8 +166,8 @@ class _Search:
         if ex is None:
             ex = self.fresh(prefix)
         enabled = list(ex.enabled())
-        fps = {tid: ex.footprint(tid) for tid in enabled} if self._sleep else {}
-        explored: list[Choice] = []
+        fps = {t: step_footprint(ex, t, self.visible) for t in enabled} if self._sleep else {}
+        explored: dict[Choice, ops.Footprint] = {}
         for choice in _ordered(ex, last):
             tid = choice[0]
             p = preempts + (last is not None and tid != last and last in enabled)
@@ -168,46 +175,35 @@ class _Search:
                 continue
             if ex is None:
                 ex = self.fresh(prefix)
-            child_sleep = self._child_sleep(sleep, explored, fps, tid)
+            child_sleep = self._child_sleep({**sleep, **explored}, fps.get(tid, ()), tid)
             ex.step(*choice)
             self.spend(1)
             child = [*prefix, choice]
             found = ex.violation
-            if found is not None:
-                if found.prop == self.prop:
-                    return child
-            elif not ex.finished and len(child) < self._depth:
+            if found is not None and found.prop == self.prop:
+                return child
+            if found is None and not ex.finished and len(child) < self._depth:
                 hit = self._dfs(child, ex, child_sleep, tid, p)
                 if hit is not None:
                     return hit
+            # a step that ended the run with another violation hid what comes after
+            # it: it must not sleep, so it depends on everything
+            stopped = found is not None and stops_others(self.model, found)
+            explored[choice] = ERROR_FOOTPRINT if stopped else fps.get(tid, ())
             ex = None
-            explored.append(choice)
         return None
 
     def _child_sleep(
-        self,
-        sleep: dict[Choice, ops.Footprint],
-        explored: list[Choice],
-        fps: dict[int, ops.Footprint],
-        tid: int,
+        self, sleepers: dict[Choice, ops.Footprint], fp: ops.Footprint, tid: int
     ) -> dict[Choice, ops.Footprint]:
         """Sleepers that stay asleep after ``tid`` moves: those independent of its step."""
         if not self._sleep:
             return {}
-        fp = fps[tid]
-        out: dict[Choice, ops.Footprint] = {}
-        for choice, other in _sleepers(sleep, explored, fps):
-            if choice[0] != tid and not dependent(other, fp):
-                out[choice] = other
-        return out
-
-
-def _sleepers(
-    sleep: dict[Choice, ops.Footprint], explored: list[Choice], fps: dict[int, ops.Footprint]
-) -> Iterator[tuple[Choice, ops.Footprint]]:
-    yield from sleep.items()
-    for choice in explored:
-        yield choice, fps[choice[0]]
+        return {
+            choice: other
+            for choice, other in sleepers.items()
+            if choice[0] != tid and not dependent(other, fp)
+        }
 
 
 def _ordered(ex: Execution, last: int | None) -> list[Choice]:

@@ -72,8 +72,16 @@ class TraceFile:
 
         d = self.data
         budget = Budget(max_steps=d["max_steps"])
-        return Result(d["model"], d["variant"], dict(d["params"]), d["explorer"], False,
-                      budget, Stats(), [self.violation()])  # fmt: skip
+        return Result(
+            d["model"],
+            d["variant"],
+            dict(d["params"]),
+            d["explorer"],
+            False,
+            budget,
+            Stats(),
+            [self.violation()],
+        )
 
 
 # -- writing -------------------------------------------------------------------
@@ -263,13 +271,22 @@ def replay(trace: TraceFile) -> tuple[Result, list[str]]:
             f"{now}{_because(changed)}"
         )
     if found.message != data["message"]:
-        notes.append(f"note: the message changed: recorded {data['message']!r}, "
-                     f"now {found.message!r}")  # fmt: skip
+        notes.append(
+            f"note: the message changed: recorded {data['message']!r}, now {found.message!r}"
+        )
     v = trace.violation()
     v.message = found.message
     v.events = ex.events
-    result = Result(data["model"], config.variant, dict(config.params), "replay", False,
-                    budget, Stats(executions=1, steps=ex.steps), [v])  # fmt: skip
+    result = Result(
+        data["model"],
+        config.variant,
+        dict(config.params),
+        "replay",
+        False,
+        budget,
+        Stats(executions=1, steps=ex.steps),
+        [v],
+    )
     return result, notes
 
 
@@ -309,8 +326,9 @@ def _because(changed: str) -> str:
     return f" ({changed})" if changed else ""
 
 
-def _replay_steps(trace: TraceFile, model: Model, config: Config, changed: str,
-                  notes: list[str]) -> Execution:  # fmt: skip
+def _replay_steps(
+    trace: TraceFile, model: Model, config: Config, changed: str, notes: list[str]
+) -> Execution:
     """Run the schedule step by step, comparing each step with the recorded event."""
     from ctxcheck.runtime import Execution
 
@@ -327,8 +345,9 @@ def _replay_steps(trace: TraceFile, model: Model, config: Config, changed: str,
         ex.step(tid, branch)
         new = ex.events[-1]
         if new.value != old.value and not any("value" in n for n in notes):
-            notes.append(f"note: step {old.step} now gives the value {new.value}, "
-                         f"recorded {old.value}")  # fmt: skip
+            notes.append(
+                f"note: step {old.step} now gives the value {new.value}, recorded {old.value}"
+            )
     return ex
 
 

@@ -27,16 +27,22 @@ LOST_UPDATE = REPO / "models" / "examples" / "lost_update.py"
 
 def ctxcheck_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     """Run ``python -m ctxcheck.cli`` as a user would."""
-    return subprocess.run([sys.executable, "-m", "ctxcheck.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "ctxcheck.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A trace of the lost update, written by ``check --trace-out``."""
     path = tmp_path_factory.mktemp("trace") / "lost.json"
-    run = ctxcheck_cli("check", "examples.lost_update", "--variant", "racy", "--trace-out",
-                       str(path))  # fmt: skip
+    run = ctxcheck_cli(
+        "check", "examples.lost_update", "--variant", "racy", "--trace-out", str(path)
+    )
     assert run.returncode == 1, run.stderr
     assert f"ctxcheck replay {path}" in run.stdout
     return path
@@ -117,22 +123,27 @@ EDITS: dict[str, tuple[Callable[[dict[str, Any]], None], tuple[str, ...]]] = {
     "missing-field": (_drop("schedule"), ("malformed", "'schedule' is a required property")),
     "wrong-type": (_event(2, "line", "x"), ("malformed", "events[2].line", "'x'")),
     "bad-schedule": (_set("schedule", "0,one"), ("malformed", "schedule")),
-    "edited-step": (_set("schedule", "0,0,1,1"),
-                    ("step 2 of the schedule moves thread 0", "recorded event 2 is by thread 1",
-                     "edited")),
+    "edited-step": (
+        _set("schedule", "0,0,1,1"),
+        ("step 2 of the schedule moves thread 0", "recorded event 2 is by thread 1", "edited"),
+    ),
     "step-count": (_set("steps", 5), ("says 5 steps", "schedule has 4")),
     "preemptions": (_set("preemptions", 3), ("says 3 preemptions",)),
-    "unknown-model": (_set("model", "examples.no_such_model"),
-                      ("examples.no_such_model", "cannot be loaded", "unknown model")),
+    "unknown-model": (
+        _set("model", "examples.no_such_model"),
+        ("examples.no_such_model", "cannot be loaded", "unknown model"),
+    ),
     "bad-variant": (_set("variant", "nope"), ("does not fit the model", "no variant 'nope'")),
     "bad-param": (_set("params", {"threads": 99}), ("does not fit the model", "out of range")),
-    "edited-event": (_event(1, "op", "store"),
-                     ("diverges from the model at step 2",
-                      "now its next step is load(data.counter)")),
-    "edited-property": (_set("property", "other"),
-                        ("no longer reproduces", "violation of other",
-                         "now gives a violation of no_lost_update")),
-}  # fmt: skip
+    "edited-event": (
+        _event(1, "op", "store"),
+        ("diverges from the model at step 2", "now its next step is load(data.counter)"),
+    ),
+    "edited-property": (
+        _set("property", "other"),
+        ("no longer reproduces", "violation of other", "now gives a violation of no_lost_update"),
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -160,8 +171,13 @@ class Replay:
 
 
 def _start(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "ctxcheck.cli", *args], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "ctxcheck.cli", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _finish(proc: subprocess.Popen[str], path: Path) -> Replay:
@@ -202,16 +218,25 @@ def _swap(old: str, new: str) -> Callable[[Path], None]:
 
 
 MODEL_CHANGES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
-    "diverges": (_swap('"racy": inc_racy', '"racy": inc_atomic'),
-                 ("diverges from the model at step 1", "recorded T0 load",
-                  "now its next step is atomic_inc", "mymodel.py changed since the trace")),
-    "fixed": (_swap("if s.data.counter.value != s.threads:", "if False:"),
-              ("no longer reproduces", "now gives no violation", "changed since")),
-    "renamed": (_swap('name="examples.lost_update"', 'name="examples.other"'),
-                ("was recorded on model 'examples.lost_update'",
-                 "now loads model 'examples.other'")),
+    "diverges": (
+        _swap('"racy": inc_racy', '"racy": inc_atomic'),
+        (
+            "diverges from the model at step 1",
+            "recorded T0 load",
+            "now its next step is atomic_inc",
+            "mymodel.py changed since the trace",
+        ),
+    ),
+    "fixed": (
+        _swap("if s.data.counter.value != s.threads:", "if False:"),
+        ("no longer reproduces", "now gives no violation", "changed since"),
+    ),
+    "renamed": (
+        _swap('name="examples.lost_update"', 'name="examples.other"'),
+        ("was recorded on model 'examples.lost_update'", "now loads model 'examples.other'"),
+    ),
     "gone": (lambda model: model.unlink(), ("cannot be loaded", "does not exist")),
-}  # fmt: skip
+}
 
 
 @pytest.fixture(scope="module")
@@ -221,8 +246,14 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Replay]:
     checks = {}
     for name, folder in folders.items():
         shutil.copy(LOST_UPDATE, folder / "mymodel.py")
-        checks[name] = _start("check", str(folder / "mymodel.py"), "--variant", "racy",
-                              "--trace-out", str(folder / "mine.json"))  # fmt: skip
+        checks[name] = _start(
+            "check",
+            str(folder / "mymodel.py"),
+            "--variant",
+            "racy",
+            "--trace-out",
+            str(folder / "mine.json"),
+        )
     for name, proc in checks.items():
         assert _finish(proc, folders[name]).returncode == 1
         trace = json.loads((folders[name] / "mine.json").read_text())
@@ -245,6 +276,7 @@ def test_load_errors_are_trace_file_errors(tmp_path: Path) -> None:
 
 
 def test_check_refuses_to_overwrite_a_trace(recorded: Path) -> None:
-    run = ctxcheck_cli("check", "examples.lost_update", "--variant", "racy", "--trace-out",
-                       str(recorded))  # fmt: skip
+    run = ctxcheck_cli(
+        "check", "examples.lost_update", "--variant", "racy", "--trace-out", str(recorded)
+    )
     assert run.returncode == 2 and "exists" in run.stderr

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 WIDTH = 80
 _THREAD_MAX = 16
 _FUNC_MAX = 26
+#: fewer columns than this left for the operation: put it on a line of its own
+_OP_MIN = 30
 
 
 def reproduce_command(result: Result) -> str:
@@ -110,16 +112,35 @@ def _heading(result: Result, v: Violation) -> list[str]:
 
 
 def _step_lines(events: Sequence[Event]) -> list[str]:
+    """One line per step; two (operation below) when the columns leave it too little room."""
     cols = _Columns.fit(events)
+    width = len(cols.prefix("", " ", "", "", "", ""))
+    if WIDTH - width >= _OP_MIN:
+        return _wide_lines(events, cols)
+    return _stacked_lines(events)
+
+
+def _wide_lines(events: Sequence[Event], cols: _Columns) -> list[str]:
     header = cols.prefix("#", " ", "thread", "cpu", "irq", "function:line") + "operation"
     lines = [header.rstrip()]
     for e in events:
         mark = "*" if e.preemption else " "
         prefix = cols.prefix(str(e.step), mark, e.thread, e.cpu or "-", _irq(e), _where(e))
-        room = max(WIDTH - len(prefix), 20)
-        wrapped = textwrap.wrap(e.text, room, subsequent_indent="  ") or [""]
+        wrapped = textwrap.wrap(e.text, WIDTH - len(prefix), subsequent_indent="  ") or [""]
         lines.append(prefix + wrapped[0])
         lines.extend(" " * len(prefix) + w for w in wrapped[1:])
+    return lines
+
+
+def _stacked_lines(events: Sequence[Event]) -> list[str]:
+    """Long names: the step, thread, CPU, IRQ state and function, then the operation."""
+    lines = ["  # thread, cpu, irq, function:line", "      operation"]
+    for e in events:
+        mark = "*" if e.preemption else " "
+        who = ", ".join(x for x in (e.thread, e.cpu or "", _irq(e) and f"irq {_irq(e)}") if x)
+        head = f"{e.step:>3}{mark}{who}, {_where(e)}"
+        lines += textwrap.wrap(head, WIDTH, subsequent_indent="      ")
+        lines += textwrap.wrap(e.text, WIDTH, initial_indent="      ", subsequent_indent="        ")
     return lines
 
 
