@@ -109,6 +109,8 @@ class _Search:
         self.work = 0
         #: invariants see the states between writes: writes do not commute then
         self.visible = has_invariants(model)
+        #: a final property fails only once every thread has finished
+        self.at_end = any(p.final and p.name == prop for p in model.properties)
         # parameters of the current depth-first search
         self._depth = 0
         self._sleep = False
@@ -182,7 +184,11 @@ class _Search:
             found = ex.violation
             if found is not None and found.prop == self.prop:
                 return child
-            if found is None and not ex.finished and len(child) < self._depth:
+            if (
+                found is None
+                and not ex.finished
+                and len(child) + self._remaining(ex) <= self._depth
+            ):
                 hit = self._dfs(child, ex, child_sleep, tid, p)
                 if hit is not None:
                     return hit
@@ -192,6 +198,12 @@ class _Search:
             explored[choice] = ERROR_FOOTPRINT if stopped else fps.get(tid, ())
             ex = None
         return None
+
+    def _remaining(self, ex: Execution) -> int:
+        """A lower bound on the steps still needed to violate the property."""
+        if not self.at_end:
+            return 1
+        return sum(1 for t in ex.machine.threads if not t.finished)
 
     def _child_sleep(
         self, sleepers: dict[Choice, ops.Footprint], fp: ops.Footprint, tid: int
