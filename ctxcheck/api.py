@@ -56,4 +56,12 @@ def check(
         stats=outcome.stats,
         violations=violations,
         stopped=outcome.stopped,
+        target=target if isinstance(target, str) else _target_of(model),
     )
+
+
+def _target_of(model: Model) -> str | None:
+    """How a command line names a model object: its name under ``models/``, else its file."""
+    if model.source.replace("\\", "/").endswith("models/" + model.name.replace(".", "/") + ".py"):
+        return model.name
+    return model.source or None

@@ -69,6 +69,8 @@ class Result:
     stats: Stats
     violations: list[Violation]
     stopped: str | None = None
+    #: the target as the user gave it (a model name or a file path), for commands
+    target: str | None = None
 
     @property
     def verdict(self) -> str:

@@ -175,7 +175,7 @@ class Execution:
                 list(self.schedule),
             )
         event = self._begin_event(t, op) if self.record else None
-        m.step = self.steps
+        m.step = self.steps + 1  # 1-based, as the trace numbers steps
         self.schedule.append((tid, branch))
         self.steps += 1
         self._last_tid = tid

@@ -38,7 +38,8 @@ def reproduce_command(result: Result) -> str:
 
 
 def _check_argv(result: Result) -> list[str]:
-    parts = ["ctxcheck", "check", result.model, "--variant", result.variant]
+    target = result.target or result.model
+    parts = ["ctxcheck", "check", target, "--variant", result.variant]
     for key, value in result.params.items():
         parts += ["--param", f"{key}={value}"]
     parts += ["--explorer", result.explorer]
