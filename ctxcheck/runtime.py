@@ -28,7 +28,11 @@ from ctxcheck.errors import ModelError, NondeterministicModel, PropertyViolated
 from ctxcheck.kernel import Kernel
 from ctxcheck.machine import Machine, Thread
 from ctxcheck.model import Config, Model
+from ctxcheck.observe import reads_into
 from ctxcheck.objects import describe
+
+#: steps that change whether the machine is quiescent
+_CPU_STATE_OPS = (ops.CpuStateOp, ops.Acquire, ops.Release, ops.IrqEnter, ops.IrqExit)
 
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -109,6 +113,11 @@ class Execution:
         self.machine = Machine()
         self._invariants = [p for p in model.properties if not p.final]
         self._finals = [p for p in model.properties if p.final]
+        #: ids of the objects invariants have read (see ctxcheck.observe); an
+        #: explorer may share one set between its executions
+        self.observed: set[int] = set()
+        #: quiescent invariants watch IRQ/lock state: its changes are visible
+        self._watch_cpu_state = any(p.quiescent for p in self._invariants)
         self._last_tid: int | None = None
         try:
             self.state = model.setup(self.machine, config)
@@ -292,16 +301,36 @@ class Execution:
     def _check_invariants(self) -> None:
         m = self.machine
         quiet: bool | None = None
-        for prop in self._invariants:
-            if prop.quiescent:
-                if quiet is None:
-                    quiet = m.quiescent()
-                if not quiet:
-                    continue
-            message = self._run_check(prop.name, prop.check)
-            if message:
-                self.violation = Found(prop.name, message, self.steps)
-                return
+        with reads_into(self.observed):
+            for prop in self._invariants:
+                if prop.quiescent:
+                    if quiet is None:
+                        quiet = m.quiescent()
+                    if not quiet:
+                        continue
+                message = self._run_check(prop.name, prop.check)
+                if message:
+                    self.violation = Found(prop.name, message, self.steps)
+                    return
+
+    def visible(self, tid: int) -> bool:
+        """Could the next step of ``tid`` change what an invariant sees?
+
+        True when it writes an object some invariant has read so far, or,
+        with quiescent invariants, when it changes IRQ, preemption or lock
+        state. Explorers order visible steps among themselves.
+        """
+        t = self.machine.threads[tid]
+        op = t.pending
+        if op is None or not op.writes or not self._invariants:
+            return False
+        if self._watch_cpu_state and isinstance(op, _CPU_STATE_OPS):
+            return True
+        observed = self.observed
+        for oid, kind in op.footprint(self.machine, t):
+            if kind != ops.READ and oid in observed:
+                return True
+        return False
 
     def _run_check(self, name: str, check: Any) -> str | None:
         try:
