@@ -202,7 +202,7 @@ def test_use_after_free_through_a_field(run: Run) -> None:
 
     v = only_violation(run(setup), "memory_safety")
     assert "use after free: load obj#1.val" in v.message
-    assert "freed at step 4" in v.message
+    assert "freed at step 5" in v.message
     ops_done = [e.op for e in v.events]
     assert ops_done[-2:] == ["kfree", "load"]
     assert v.events[-1].thread == "T1"
