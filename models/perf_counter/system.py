@@ -1,0 +1,262 @@
+"""What every perf_counter scenario shares: the per-run system, setup helpers, the scheduler.
+
+:class:`PerfSystem` is the state a scenario's ``setup`` returns: the CPUs'
+``perf_cpu_context``, the file-scope globals, which version of the code runs
+(a :class:`~models.perf_counter.kernel.Flavor`), the tasks and files of the
+scenario, and a little bookkeeping the properties read (who holds a context
+reference that the kernel does not name in memory, which contexts are still
+private to their creator, what the opened/enabled counters looked like when
+the syscall returned). The bookkeeping is updated by the model code right
+after the step it belongs to, never as a step of its own.
+
+Context switches are interrupt threads (:func:`scheduler`): ``irq_enter``
+with preemption, ``perf_counter_task_sched_out(prev)``, ``rq->curr = next``,
+``perf_counter_task_sched_in(next)``, ``irq_exit``: so an IPI lands either
+before the switch or after it, never between the two hooks, as on x86.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ctxcheck import CPU, Config, Kernel, ListHead, Machine
+from ctxcheck.kernel import Steps
+from models.perf_counter.kernel import (
+    FLAVORS,
+    PERF_COUNTER_STATE_ACTIVE,
+    PERF_COUNTER_STATE_INACTIVE,
+    VARIANT_DOCS,
+    Flavor,
+    file,
+    perf_counter,
+    perf_counter_context,
+    perf_counter_task_sched_in,
+    perf_counter_task_sched_out,
+    perf_counter_task_tick,
+    perf_cpu_context,
+    perf_globals,
+    task_struct,
+)
+
+
+@dataclass
+class PerfSystem:
+    """One run's kernel state, plus the bookkeeping the properties read."""
+
+    machine: Machine
+    v: Flavor
+    variant: str
+    cpus: list[CPU]
+    cpuctx: list[perf_cpu_context]
+    perf: perf_globals
+    #: explore kmalloc failures of contexts and counters
+    failures: bool = False
+    #: the scenario runs the tick, so the global nr_counters is kept
+    tick: bool = False
+    #: explore anon_inode_getfd failing in sys_perf_counter_open
+    getfd_failures: bool = False
+    tasks: list[task_struct] = field(default_factory=list)
+    files: list[file] = field(default_factory=list)
+    #: contexts allocated but not yet published (their creator holds the reference)
+    creating: set[perf_counter_context] = field(default_factory=set)
+    #: contexts whose task reference perf_counter_exit_task holds after unhooking them
+    exit_holding: set[perf_counter_context] = field(default_factory=set)
+    #: messages of counters found not counting when open/enable returned
+    prompt_failures: list[str] = field(default_factory=list)
+
+    def observe_enabled(self, k: Kernel, counter: perf_counter, what: str) -> Steps:
+        """Right after ``what`` returned: record whether ``counter`` counts.
+
+        One observation step reads everything the judgement depends on. The
+        counter should be ACTIVE when its task is current on its CPU with no
+        interrupt in progress there and IRQs on, the counter is enabled
+        (INACTIVE means enabled but not on the PMU) and sits on the task's
+        context: nothing then keeps it off the PMU (no exclusive or pinned
+        counters exist in these models), so waiting for the next tick or
+        context switch is the bug.
+        """
+        ctx = counter.ctx.value
+        task = ctx.task.value
+        if not isinstance(task, task_struct) or task.cpu is None:
+            return
+        cpu = task.cpu
+        cpuctx = self.cpuctx[cpu.index]
+        yield k.observe(
+            counter.state, counter.list_entry, ctx.task, task.perf_counter_ctxp,
+            task.exiting, cpu.curr, cpu.exec, cpuctx.task_ctx, label=f"{what} returned",
+        )  # fmt: skip
+        if counter.freed or counter.state.value != PERF_COUNTER_STATE_INACTIVE:
+            return
+        if task.exiting.value or cpu.curr.value is not task or cpu.handler is not None:
+            return
+        thread = self.machine.thread_of(task)
+        if thread is not None and (thread.irqs_off or thread.preempt_count):
+            return
+        if self.current_ctx(task) is not ctx or not counter.list_entry.is_linked():
+            return
+        self.prompt_failures.append(
+            f"{what} returned with {counter.name} INACTIVE (enabled, not counting) while "
+            f"{task.name} runs on {cpu.name} with {ctx.name} "
+            f"(cpuctx.task_ctx = {_name(cpuctx.task_ctx.value)})"
+        )
+
+    def current_ctx(self, task: task_struct) -> perf_counter_context | None:
+        """The task's context now: ``perf_counter_ctxp`` or the embedded one."""
+        if self.v.dynamic_ctx:
+            ctx = task.perf_counter_ctxp.value
+            return ctx if isinstance(ctx, perf_counter_context) else None
+        embedded = task.perf_counter_ctx
+        assert isinstance(embedded, perf_counter_context)
+        return embedded
+
+    # -- what the reusable properties read -------------------------------
+    def contexts(self) -> list[perf_counter_context]:
+        """Every context of the run: heap ones and embedded ones."""
+        out = [o for o in self.machine.heap if isinstance(o, perf_counter_context)]
+        if not self.v.dynamic_ctx:
+            out = [t.perf_counter_ctx for t in self.tasks] + out
+        return out
+
+    def counters(self) -> list[perf_counter]:
+        """Every counter ever allocated in the run."""
+        return [o for o in self.machine.heap if isinstance(o, perf_counter)]
+
+    def task_exited(self, task: task_struct) -> bool:
+        """The task went through do_exit and was switched out for good."""
+        thread = self.machine.thread_of(task)
+        return bool(task.exiting.value) and (thread is None or thread.finished)
+
+
+def _name(x: Any) -> str:
+    return "NULL" if x is None else str(getattr(x, "name", x))
+
+
+def new_system(
+    m: Machine, cfg: Config, cpus: int, failures: bool = False, tick: bool = False
+) -> PerfSystem:
+    """Bring up ``cpus`` CPUs with empty per-CPU contexts and the globals."""
+    flavor = FLAVORS[cfg.variant]
+    cpu_list = m.add_cpus(cpus)
+    cpuctx = [m.new(perf_cpu_context, name=f"cpuctx{c.index}") for c in cpu_list]
+    perf = m.new(perf_globals, name="perf")
+    return PerfSystem(m, flavor, cfg.variant, cpu_list, cpuctx, perf, failures=failures, tick=tick)
+
+
+def new_task(m: Machine, s: PerfSystem, name: str, cpu: CPU | None, current: bool) -> task_struct:
+    """A task (optionally current on ``cpu``); 34adc806 gives it its embedded context."""
+    task = m.new(task_struct, name=name, cpu=cpu)
+    if not s.v.dynamic_ctx:
+        task.perf_counter_ctx = m.new(perf_counter_context, name=f"{name}.ctx", task=task)
+    s.tasks.append(task)
+    if current and cpu is not None:
+        cpu.curr.value = task
+        if not s.v.dynamic_ctx:  # sched_in ran for it: the embedded ctx is active
+            s.cpuctx[cpu.index].task_ctx.value = task.perf_counter_ctx
+            task.perf_counter_ctx.is_active.value = 1
+    return task
+
+
+def _link_tail(node: ListHead, head: ListHead) -> None:
+    """list_add_tail at setup time (not a step)."""
+    prev = head.prev
+    assert isinstance(prev, ListHead)
+    node.prev, node.next = prev, head
+    prev.next = node
+    head.prev = node
+
+
+def opened_counter(
+    m: Machine, s: PerfSystem, task: task_struct, inherit: bool = False, name: str = "C"
+) -> perf_counter:
+    """The state a finished ``sys_perf_counter_open`` on a running ``task`` leaves.
+
+    A context (kmalloc'ed at a63eaf34, refcount 1 + 1), the counter on its
+    lists, ACTIVE on the task's CPU when the task is current there, its file
+    with one reference (the monitor's fd).
+    """
+    if s.v.dynamic_ctx:
+        ctx = task.perf_counter_ctxp.value
+        if ctx is None:
+            ctx = m.alloc(perf_counter_context, name=f"{task.name}.ctx", task=task, refcount=1)
+            task.perf_counter_ctxp.value = ctx
+        ctx.refcount.value += 1
+    else:
+        ctx = task.perf_counter_ctx
+    counter = m.alloc(perf_counter, name=name, ctx=ctx, inherit=inherit, ctx_ref=s.v.dynamic_ctx)
+    if not s.v.dynamic_ctx:
+        counter.task.value = task
+    filp = m.alloc(file, name=f"{name}.file", private_data=counter)
+    counter.filp.value = filp
+    s.files.append(filp)
+    _link_tail(counter.list_entry, ctx.counter_list)
+    _link_tail(counter.event_entry, ctx.event_list)
+    ctx.nr_counters.value += 1
+    if s.tick:
+        s.perf.nr_counters.value += 1
+    cpu = task.cpu
+    if cpu is not None and cpu.curr.value is task:
+        cpuctx = s.cpuctx[cpu.index]
+        counter.state.value = PERF_COUNTER_STATE_ACTIVE
+        counter.oncpu.value = cpu.index
+        cpuctx.active_oncpu.value += 1
+        ctx.nr_active.value += 1
+        ctx.is_active.value = 1
+        cpuctx.task_ctx.value = ctx
+    return counter
+
+
+def variants(*names: str) -> tuple[Any, ...]:
+    """ctxcheck Variants for the given names, with their documentation."""
+    from ctxcheck import Variant
+
+    return tuple(Variant(n, VARIANT_DOCS[n]) for n in names)
+
+
+# ------------------------------------------------------------ interrupts
+
+
+def context_switch_irq(
+    k: Kernel, s: PerfSystem, cpu: CPU, prev: task_struct, nxt: task_struct
+) -> Steps:
+    """One schedule() on ``cpu`` from ``prev`` to ``nxt``; nothing if prev is not current."""
+    yield k.irq_enter(preempt=True)
+    if k.current is prev:
+        yield from perf_counter_task_sched_out(k, s, prev)
+        yield k.context_switch(cpu, nxt)
+        yield from perf_counter_task_sched_in(k, s, nxt)
+    yield k.irq_exit()
+
+
+def scheduler(
+    k: Kernel, s: PerfSystem, cpu: CPU, task: task_struct, other: task_struct, switches: int
+) -> Steps:
+    """``switches`` context switches on ``cpu``: ``task`` -> ``other``, back, and so on.
+
+    A task with a thread of its own needs an even number, so that it is
+    current again at the end and can finish.
+    """
+    pair = (task, other)
+    for i in range(switches):
+        yield from context_switch_irq(k, s, cpu, pair[i % 2], pair[(i + 1) % 2])
+
+
+def tick(k: Kernel, s: PerfSystem, ticks: int) -> Steps:
+    """The timer interrupt of one CPU, ``ticks`` times: perf_counter_task_tick(current)."""
+    for _ in range(ticks):
+        yield k.irq_enter()
+        yield from perf_counter_task_tick(k, s, k.current)
+        yield k.irq_exit()
+
+
+__all__ = [
+    "PERF_COUNTER_STATE_INACTIVE",
+    "PerfSystem",
+    "context_switch_irq",
+    "new_system",
+    "new_task",
+    "opened_counter",
+    "scheduler",
+    "tick",
+    "variants",
+]

@@ -1,0 +1,39 @@
+"""One context per task: a task owns at most one context and its counters are on it.
+
+While a task's ``perf_counter_ctxp`` (or embedded context) is set, every
+live counter whose context belongs to that task (``ctx->task``) uses that
+very context, and no other published context names the task. Two contexts
+for one task mean counters that the scheduler hooks never see (they use
+``task->perf_counter_ctxp`` only): they can stay on the PMU after the task
+leaves the CPU and their context is never freed by the task's exit.
+"""
+
+from __future__ import annotations
+
+from ctxcheck import Machine, Property
+from properties.state import PerfState, alive
+
+
+def one_ctx_per_task(m: Machine, s: PerfState) -> str | None:
+    """Check every task with a context against every live counter."""
+    for task in s.tasks:
+        own = s.current_ctx(task)
+        if own is None:
+            continue
+        for counter in s.counters():
+            ctx = counter.ctx.value
+            if not alive(counter) or not alive(ctx) or ctx is own:
+                continue
+            if ctx.task.value is task:
+                return (
+                    f"{counter.name} of {task.name} is on {ctx.name}, but "
+                    f"{task.name}'s context is {own.name}"
+                )
+    return None
+
+
+ONE_CTX_PER_TASK = Property(
+    "one_ctx_per_task",
+    "a task owns at most one context and every counter of the task is on it",
+    one_ctx_per_task,
+)

@@ -1,0 +1,56 @@
+"""The view of a perf_counter model's state that the properties read.
+
+A scenario's state object provides these members (the perf_counter models'
+``PerfSystem`` does); the structs have the kernel's field names as ctxcheck
+cells (``ctx.nr_counters.value``), and lists are ctxcheck ``ListHead`` s.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ctxcheck import Machine
+
+
+class PerfState(Protocol):
+    """What the properties need to know about one run."""
+
+    machine: Machine
+    #: the CPUs' struct perf_cpu_context, indexed like machine.cpus
+    cpuctx: list[Any]
+    #: the scenario's task structs
+    tasks: list[Any]
+    #: the counters' struct file objects
+    files: list[Any]
+    #: contexts allocated and not yet published: their creator holds the reference
+    creating: set[Any]
+    #: contexts unhooked by perf_counter_exit_task that still hold the task reference
+    exit_holding: set[Any]
+    #: what was wrong when an open/enable returned (see properties.enable)
+    prompt_failures: list[str]
+
+    def contexts(self) -> list[Any]:
+        """Every perf_counter_context of the run (heap and embedded)."""
+        ...
+
+    def counters(self) -> list[Any]:
+        """Every perf_counter allocated in the run."""
+        ...
+
+    def current_ctx(self, task: Any) -> Any:
+        """The task's context now (``perf_counter_ctxp`` or the embedded one)."""
+        ...
+
+    def task_exited(self, task: Any) -> bool:
+        """The task has run do_exit to its last context switch."""
+        ...
+
+
+def alive(obj: Any) -> bool:
+    """Not freed (static objects are always alive)."""
+    return obj is not None and not getattr(obj, "freed", False)
+
+
+def counters_on(ctx: Any) -> list[Any]:
+    """The counters linked on ``ctx->event_list`` (every counter of the context)."""
+    return [node.owner for node in ctx.event_list.entries()]
