@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ctxcheck import ops
 from ctxcheck.errors import PropertyViolated
-from ctxcheck.objects import Cell, ListHead, Lock, Mutex, Struct, field
+from ctxcheck.objects import Cell, ListHead, Lock, Mutex, SharedObject, Struct, field
 
 if TYPE_CHECKING:
     from ctxcheck.machine import CPU, Thread
@@ -331,6 +331,10 @@ class Kernel:
     def choose(self, *options: Any, label: str = "choice") -> ops.Op:
         """A nondeterministic choice; every option is explored."""
         return ops.Choose(tuple(options), label)
+
+    def observe(self, *objects: SharedObject, label: str = "observe") -> ops.Op:
+        """One step reading ``objects`` (an assertion point); see :class:`ops.Observe`."""
+        return ops.Observe(objects, label)
 
     # -- assertions ----------------------------------------------------------
     def BUG_ON(self, condition: Any, message: str = "BUG_ON") -> None:  # noqa: N802

@@ -947,3 +947,39 @@ class Choose(Op):
 
     def signature(self) -> tuple[str, int]:
         return (f"choose:{self.label}", len(self.options))
+
+
+# ----------------------------------------------------------- observation
+
+
+class Observe(Op):
+    """An assertion point: one step that reads ``objects`` and changes nothing.
+
+    A model that judges shared state from inside a thread (did the counter
+    start by the time the syscall returned?) must do it in a step, so that
+    partial-order reduction sees what the judgement depends on; the thread
+    looks at the values right after this step, as if it had read them in it.
+    Freed objects may be named: observing is not an access by the kernel.
+    """
+
+    __slots__ = ("objects", "label")
+    name = "observe"
+
+    def __init__(self, objects: tuple[SharedObject, ...], label: str) -> None:
+        for obj in objects:
+            if not isinstance(obj, SharedObject):
+                raise TypeError(f"observe needs shared objects, got {obj!r}")
+        self.objects = objects
+        self.label = label
+
+    def footprint(self, m: Machine, t: Thread) -> Footprint:
+        fp: list[tuple[int, int]] = []
+        for obj in self.objects:
+            fp.extend(_access(obj, READ))
+        return tuple(fp)
+
+    def describe(self, result: Any) -> str:
+        return f"observe({self.label})"
+
+    def signature(self) -> tuple[str, int]:
+        return (f"observe:{self.label}", len(self.objects))
