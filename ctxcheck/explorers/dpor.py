@@ -22,26 +22,32 @@ How it works, in the terms of the paper:
 
 Nondeterministic choices (``k.choose``, a ``kmalloc`` that may fail) are
 always explored with all their outcomes, like a thread with several steps.
+
+Two dependences the footprints do not show are added (see
+:mod:`ctxcheck.explorers.deps`): with invariants, writing steps are all
+dependent (an invariant observes the states between them); and a step that
+ends the execution with a violation is dependent with every step: each
+thread that could have moved instead is put in the backtrack set, and a
+thread whose step was a violation never sleeps.
 """
 
 from __future__ import annotations
 
 from ctxcheck import ops
 from ctxcheck.explorers.base import Explorer
+from ctxcheck.explorers.deps import (
+    ERROR_FOOTPRINT,
+    UNIVERSAL,
+    dependent,
+    has_invariants,
+    step_footprint,
+    stops_others,
+)
 from ctxcheck.explorers.naive import check_replay
 from ctxcheck.runtime import Execution
 
 Footprint = ops.Footprint
 Clock = list[int]
-
-
-def dependent(a: Footprint, b: Footprint) -> bool:
-    """Whether two steps (of different threads) do not commute."""
-    for oid, ka in a:
-        for oid2, kb in b:
-            if oid == oid2 and not (ka == ops.READ and kb == ops.READ):
-                return True
-    return False
 
 
 def _join(into: Clock, other: Clock) -> None:
@@ -77,6 +83,7 @@ class _Node:
         "branch",
         "done",
         "enabled",
+        "errors",
         "fps",
         "nbranches",
         "sig",
@@ -95,6 +102,12 @@ class _Node:
         self.branch = 0
         self.nbranches = 1
         self.sig: tuple[str, int] | None = None
+        #: threads whose step from here ended the run with a violation
+        self.errors: set[int] = set()
+
+    def slept(self, tid: int) -> Footprint:
+        """The footprint ``tid`` sleeps with once explored from this node."""
+        return ERROR_FOOTPRINT if tid in self.errors else self.fps[tid]
 
 
 class _Object:
@@ -160,12 +173,17 @@ class _Trace:
         event.spawns.append(tid)
         self.thread_clock[tid] = list(event.clock)
 
-    def add(self, tid: int, fp: dict[int, int]) -> tuple[_Event, list[int]]:
-        """Append the event; return it and the earlier events it races with."""
+    def add(self, tid: int, fp: dict[int, int], commit: bool = True) -> tuple[_Event, list[int]]:
+        """Append the event; return it and the earlier events it races with.
+
+        With ``commit=False`` the event is only looked at, not appended: the
+        races of a step that was pending when a violation cut the run.
+        """
         events = self.events
         base = list(self.thread_clock.get(tid, []))
-        candidates: list[int] = []
+        candidates: list[int] = self._last_of_others(tid) if UNIVERSAL in fp else []
         sync: list[int] = []
+        acquired: set[int] = set()
         for oid, kind in fp.items():
             h = self.objects.get(oid)
             if h is None:
@@ -180,6 +198,7 @@ class _Trace:
             elif kind == ops.ACQUIRE:
                 if h.last_acq >= 0:
                     candidates.append(h.last_acq)
+                    acquired.add(h.last_acq)
                 if h.last_rel >= 0:
                     sync.append(h.last_rel)
             elif kind == ops.WAIT and h.last_rel >= 0:
@@ -201,22 +220,40 @@ class _Trace:
                 continue
             # Ordered through anything but this access itself? The release
             # that precedes an acquisition does not count: two acquisitions
-            # of one lock race even though the first holder released it.
+            # of one lock race even though the first holder released it. Nor
+            # does any later step of the first holder (its critical section
+            # and release may conflict with this step through the CPU or an
+            # invariant): reversing the acquisitions moves them all.
             rest = list(base)
             for other in candidates:
-                if other != idx:
-                    _join(rest, events[other].clock)
+                if other == idx or (
+                    idx in acquired and events[other].tid == e1.tid and other > idx
+                ):
+                    continue
+                _join(rest, events[other].clock)
             if not _hb(e1, rest):
                 races.append(idx)
         ev = _Event(tid, seq, fp, clock)
-        self._note(len(events), ev)
-        events.append(ev)
+        if commit:
+            self._note(len(events), ev)
+            events.append(ev)
         return ev, races
+
+    def _last_of_others(self, tid: int) -> list[int]:
+        """The last event of every other thread (what a violation races with)."""
+        last: dict[int, int] = {}
+        for idx, ev in enumerate(self.events):
+            if ev.tid != tid:
+                last[ev.tid] = idx
+        return list(last.values())
 
     def initials(self, i: int, new: _Event) -> list[int]:
         """Initials of v = (steps after event i not after it) . new."""
         e1 = self.events[i]
-        v = [ev for ev in self.events[i + 1 : -1] if not _hb(e1, ev.clock)]
+        after = self.events[i + 1 :]
+        if after and after[-1] is new:
+            after.pop()
+        v = [ev for ev in after if not _hb(e1, ev.clock)]
         v.append(new)
         seen: set[int] = set()
         out: list[int] = []
@@ -236,6 +273,7 @@ class DporExplorer(Explorer):
 
     def search(self) -> bool:
         trace = _Trace()
+        self._visible = has_invariants(self.model)
         nodes: list[_Node] = []
         first = True
         while True:
@@ -258,7 +296,7 @@ class DporExplorer(Explorer):
 
     def _new_node(self, ex: Execution, sleep: dict[int, Footprint], last: int | None) -> _Node:
         enabled = [] if ex.finished else list(ex.enabled())
-        fps = {t: ex.footprint(t) for t in enabled}
+        fps = {t: step_footprint(ex, t, self._visible) for t in enabled}
         node = _Node(enabled, fps, {t: fp for t, fp in sleep.items() if t in fps})
         awake = [t for t in enabled if t not in node.sleep]
         if awake:
@@ -279,17 +317,44 @@ class DporExplorer(Explorer):
             fp = node.fps[tid]
             nthreads = len(ex.machine.threads)
             ex.step(tid, node.branch)
-            event, races = trace.add(tid, normalise(fp))
+            stopped = stops_others(self.model, ex.violation)
+            if stopped:
+                self._violation_races(node, tid)
+            event, races = trace.add(tid, normalise(ERROR_FOOTPRINT if stopped else fp))
             for idx in range(nthreads, len(ex.machine.threads)):
                 trace.spawned(event, idx)
             for i in races:
                 self._add_backtrack(nodes[i], trace.initials(i, event), tid)
+            if stopped:
+                self._pending_races(ex, nodes, trace, tid)
             sleep = {
                 q: qfp
-                for q, qfp in list(node.sleep.items()) + [(d, node.fps[d]) for d in node.done]
+                for q, qfp in list(node.sleep.items()) + [(d, node.slept(d)) for d in node.done]
                 if q != tid and not dependent(qfp, fp)
             }
             nodes.append(self._new_node(ex, sleep, tid))
+
+    def _pending_races(self, ex: Execution, nodes: list[_Node], trace: _Trace, tid: int) -> None:
+        """Races of the steps the violation left pending (blocked ones too).
+
+        In a run that ends normally every thread's step executes and its
+        races are seen; a cut run must look at the steps that never ran.
+        """
+        for t in ex.machine.threads:
+            if t.tid == tid or t.finished or t.pending is None:
+                continue
+            fp = normalise(step_footprint(ex, t.tid, self._visible))
+            pending, races = trace.add(t.tid, fp, commit=False)
+            for i in races:
+                self._add_backtrack(nodes[i], trace.initials(i, pending), t.tid)
+
+    @staticmethod
+    def _violation_races(node: _Node, tid: int) -> None:
+        """The step of ``tid`` stopped the run: every other thread races with it."""
+        for q in node.enabled:
+            if q != tid and q not in node.sleep:
+                node.backtrack.add(q)
+        node.errors.add(tid)
 
     @staticmethod
     def _add_backtrack(node: _Node, initials: list[int], p: int) -> None:

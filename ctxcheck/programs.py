@@ -1,0 +1,325 @@
+"""Small random concurrent programs, as a hypothesis strategy: :func:`programs`.
+
+Explorers are tested against each other on programs nobody wrote by hand:
+every exhaustive explorer must give the same verdict on each, and the
+reducing ones must explore no more (or exactly as many) executions as the
+theory says. A program is 2-4 threads of up to ~8 instructions over one
+shared struct (three integer cells, a spinlock and a mutex, a list head
+with two entries, two pointer slots for heap nodes); each instruction is
+one or a few steps of the model API (load, store, cmpxchg, xchg,
+atomic_inc, lock-protected blocks, list_add/list_del/list_empty,
+kmalloc/kfree through the pointer slots, choose, BUG_ON).
+
+A :class:`Program` is plain data with a readable ``repr`` (what hypothesis
+prints when it shrinks a failing example); :meth:`Program.model` turns it
+into a :class:`~ctxcheck.model.Model` usable with :func:`ctxcheck.check`.
+Properties: a final check on a cell's value, an optional invariant over
+two cells (checked after every step), "no leak" of heap nodes, and the
+built-in ones the primitives raise.
+
+The size of a program is capped by an estimate of its interleavings
+(``max_interleavings``) so that the naive oracle stays cheap; hypothesis is
+imported only when :func:`programs` is called.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ctxcheck.kernel import Kernel, Steps
+from ctxcheck.machine import Machine
+from ctxcheck.model import Config, Model, Property
+from ctxcheck.objects import Cell, ListHead, Lock, Mutex, Spinlock, Struct, field, list_head
+from ctxcheck.objects import mutex as mutex_field
+from ctxcheck.objects import spinlock as spinlock_field
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import DrawFn, SearchStrategy
+
+NCELLS = 3
+
+
+class shared(Struct):  # noqa: N801 - named like a C struct
+    """Everything the threads of a generated program share."""
+
+    _label = "sh"
+    c0: Cell = field(0)
+    c1: Cell = field(0)
+    c2: Cell = field(0)
+    p0: Cell = field(None)
+    p1: Cell = field(None)
+    spin: Spinlock = spinlock_field()
+    mtx: Mutex = mutex_field()
+    head: ListHead = list_head()
+
+
+class entry(Struct):  # noqa: N801
+    """A list entry: the node lives in a struct, as in the kernel."""
+
+    node: ListHead = list_head()
+
+
+class node(Struct):  # noqa: N801
+    """A heap object the threads publish through a pointer slot."""
+
+    val: Cell = field(0)
+
+
+@dataclass(frozen=True)
+class Instr:
+    """One instruction: an operation name and its small integer arguments.
+
+    ``load c`` (into the thread's register), ``store c v`` (v < 0 stores
+    register + 1), ``cmpxchg c old new``, ``xchg c v``, ``inc c``,
+    ``locked lock body...`` (0 = spinlock, 1 = mutex), ``list_add e``,
+    ``list_del e``, ``list_empty``, ``alloc p`` (kmalloc, may fail, then
+    publish in slot p), ``free p`` (load slot p, kfree what is there),
+    ``deref p c`` (load slot p, store into the node), ``choose c n`` (store
+    one of n values), ``bug_on c v`` (load c; BUG_ON when it equals v).
+    """
+
+    op: str
+    args: tuple[int, ...] = ()
+    body: tuple[Instr, ...] = ()
+
+    def __repr__(self) -> str:
+        text = " ".join([self.op, *map(str, self.args)])
+        if self.body:
+            text += " { " + "; ".join(map(repr, self.body)) + " }"
+        return text
+
+    def steps(self) -> int:
+        """The most steps this instruction can take."""
+        own = 2 if self.op in ("locked", "free", "deref", "alloc", "choose") else 1
+        return own + sum(i.steps() for i in self.body)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A generated program: threads of instructions and what to check."""
+
+    threads: tuple[tuple[Instr, ...], ...]
+    #: final property: cell 0 must not end with this value
+    final_bad: int
+    #: optional invariant: cells (a, b) must never sum to s
+    invariant: tuple[int, int, int] | None = None
+
+    def __repr__(self) -> str:
+        lines = [f"Program(final c0 != {self.final_bad}"]
+        if self.invariant:
+            a, b, s = self.invariant
+            lines[0] += f", invariant c{a} + c{b} != {s}"
+        lines[0] += ")"
+        for i, body in enumerate(self.threads):
+            lines.append(f"  T{i}: " + "; ".join(map(repr, body)))
+        return "\n".join(lines)
+
+    def interleavings(self) -> int:
+        """An upper bound on the schedules: multinomial of the step counts."""
+        counts = [sum(i.steps() for i in body) for body in self.threads]
+        total = math.factorial(sum(counts))
+        for c in counts:
+            total //= math.factorial(c)
+        return total
+
+    def model(self) -> Model:
+        """The program as a checkable model."""
+        props = [
+            Property("final_value", f"c0 != {self.final_bad} at the end", self._final, final=True),
+            Property("no_leak", "every heap node freed or published", _no_leak, final=True),
+        ]
+        if self.invariant is not None:
+            props.append(Property("invariant", "two cells never sum to s", self._invariant))
+        return Model(
+            name="programs.generated",
+            doc=repr(self),
+            setup=self._setup,
+            properties=tuple(props),
+            max_steps=200,
+        )
+
+    def _setup(self, m: Machine, cfg: Config) -> _State:
+        sh = m.new(shared, name="sh")
+        entries = [m.new(entry, name=f"e{i}") for i in range(2)]
+        state = _State(sh, entries)
+        for i, body in enumerate(self.threads):
+            m.spawn(f"T{i}", _run, state, body)
+        return state
+
+    def _final(self, m: Machine, s: _State) -> str | None:
+        value = s.sh.c0.value
+        return f"c0 ended as {value}" if value == self.final_bad else None
+
+    def _invariant(self, m: Machine, s: _State) -> str | None:
+        assert self.invariant is not None
+        a, b, total = self.invariant
+        va, vb = _cell(s.sh, a).value, _cell(s.sh, b).value
+        return f"c{a} + c{b} = {total}" if va + vb == total else None
+
+
+@dataclass
+class _State:
+    sh: shared
+    entries: list[entry]
+
+
+def _cell(sh: shared, i: int) -> Cell:
+    cell: Cell = getattr(sh, f"c{i % NCELLS}")
+    return cell
+
+
+def _slot(sh: shared, i: int) -> Cell:
+    cell: Cell = sh.p1 if i % 2 else sh.p0
+    return cell
+
+
+def _lock(sh: shared, i: int) -> Lock:
+    return sh.mtx if i % 2 else sh.spin
+
+
+def _no_leak(m: Machine, s: _State) -> str | None:
+    published = {s.sh.p0.value, s.sh.p1.value}
+    leaked = [obj.name for obj in m.live_heap() if obj not in published]
+    return f"leaked {', '.join(leaked)}" if leaked else None
+
+
+def _run(k: Kernel, s: _State, body: Sequence[Instr]) -> Steps:
+    reg = 0
+    for ins in body:
+        reg = yield from _exec(k, s, ins, reg)
+
+
+def _exec(k: Kernel, s: _State, ins: Instr, reg: int) -> Steps:
+    """Run one instruction; return the thread's register afterwards."""
+    sh, a = s.sh, ins.args
+    op = ins.op
+    if op == "load":
+        value: int = yield k.load(_cell(sh, a[0]))
+        return value
+    if op == "store":
+        yield k.store(_cell(sh, a[0]), reg + 1 if a[1] < 0 else a[1])
+    elif op == "cmpxchg":
+        return (yield k.cmpxchg(_cell(sh, a[0]), a[1], a[2]))
+    elif op == "xchg":
+        return (yield k.xchg(_cell(sh, a[0]), a[1]))
+    elif op == "inc":
+        yield k.atomic_inc(_cell(sh, a[0]))
+    elif op == "locked":
+        lock = _lock(sh, a[0])
+        yield (k.mutex_lock(lock) if isinstance(lock, Mutex) else k.spin_lock(lock))
+        for inner in ins.body:
+            reg = yield from _exec(k, s, inner, reg)
+        yield (k.mutex_unlock(lock) if isinstance(lock, Mutex) else k.spin_unlock(lock))
+    elif op in ("list_add", "list_del", "list_empty"):
+        return (yield from _list(k, s, ins, reg))
+    else:
+        return (yield from _heap(k, s, ins, reg))
+    return reg
+
+
+def _list(k: Kernel, s: _State, ins: Instr, reg: int) -> Steps:
+    if ins.op == "list_empty":
+        return int((yield k.list_empty(s.sh.head)))
+    node_ = s.entries[ins.args[0] % 2].node
+    if ins.op == "list_add":
+        yield k.list_add(node_, s.sh.head)
+    else:
+        yield k.list_del(node_)
+    return reg
+
+
+def _heap(k: Kernel, s: _State, ins: Instr, reg: int) -> Steps:
+    sh, a = s.sh, ins.args
+    if ins.op == "alloc":
+        obj = yield k.kmalloc(node, may_fail=True)
+        if obj is not None:
+            yield k.store(_slot(sh, a[0]), obj)
+    elif ins.op == "free":
+        obj = yield k.load(_slot(sh, a[0]))
+        if obj is not None:
+            yield k.kfree(obj)
+    elif ins.op == "deref":
+        obj = yield k.load(_slot(sh, a[0]))
+        if obj is not None:
+            yield k.store(obj.val, a[1])
+    elif ins.op == "choose":
+        value = yield k.choose(*range(a[1]), label="v")
+        yield k.store(_cell(sh, a[0]), value)
+    elif ins.op == "bug_on":
+        value = yield k.load(_cell(sh, a[0]))
+        k.BUG_ON(value == a[1], f"c{a[0]} == {a[1]}")
+    else:
+        raise ValueError(f"unknown instruction {ins!r}")
+    return reg
+
+
+# --------------------------------------------------------------- strategy
+
+
+def programs(
+    min_threads: int = 2,
+    max_threads: int = 4,
+    max_instructions: int = 8,
+    max_interleavings: int = 400,
+    invariants: bool = True,
+) -> SearchStrategy[Program]:
+    """A hypothesis strategy of :class:`Program` values.
+
+    Threads are cut from the end until the program has at most
+    ``max_interleavings`` schedules (counted without reduction), so that
+    the naive explorer can serve as the oracle for every example.
+    """
+    from hypothesis import strategies as st
+
+    small = st.integers(0, 2)
+    simple = st.one_of(
+        st.builds(lambda c: Instr("load", (c,)), small),
+        st.builds(lambda c, v: Instr("store", (c, v)), small, st.integers(-1, 2)),
+        st.builds(lambda c, o, n: Instr("cmpxchg", (c, o, n)), small, small, small),
+        st.builds(lambda c, v: Instr("xchg", (c, v)), small, small),
+        st.builds(lambda c: Instr("inc", (c,)), small),
+    )
+    other = st.one_of(
+        st.builds(lambda e: Instr("list_add", (e,)), st.integers(0, 1)),
+        st.builds(lambda e: Instr("list_del", (e,)), st.integers(0, 1)),
+        st.just(Instr("list_empty")),
+        st.builds(lambda p: Instr("alloc", (p,)), st.integers(0, 1)),
+        st.builds(lambda p: Instr("free", (p,)), st.integers(0, 1)),
+        st.builds(lambda p, v: Instr("deref", (p, v)), st.integers(0, 1), small),
+        st.builds(lambda c, n: Instr("choose", (c, n)), small, st.integers(2, 3)),
+        st.builds(lambda c, v: Instr("bug_on", (c, v)), small, small),
+    )
+    locked = st.builds(
+        lambda lk, body: Instr("locked", (lk,), tuple(body)),
+        st.integers(0, 1),
+        st.lists(simple, min_size=1, max_size=2),
+    )
+    instr = st.one_of(simple, simple, other, locked)
+
+    @st.composite
+    def build(draw: DrawFn) -> Program:
+        n = draw(st.integers(min_threads, max_threads))
+        threads = [draw(st.lists(instr, min_size=1, max_size=max_instructions)) for _ in range(n)]
+        inv = None
+        if invariants and draw(st.booleans()):
+            inv = (draw(small), draw(small), draw(st.integers(1, 4)))
+        prog = Program(tuple(map(tuple, threads)), draw(st.integers(0, 3)), inv)
+        return _fit(prog, max_interleavings)
+
+    strategy: SearchStrategy[Program] = build()
+    return strategy
+
+
+def _fit(prog: Program, limit: int) -> Program:
+    """Drop instructions from the longest thread until the program is small enough."""
+    threads = [list(t) for t in prog.threads]
+    while prog.interleavings() > limit:
+        longest = max(range(len(threads)), key=lambda i: (len(threads[i]), -i))
+        if len(threads[longest]) <= 1:
+            break
+        threads[longest].pop()
+        prog = Program(tuple(map(tuple, threads)), prog.final_bad, prog.invariant)
+    return prog
