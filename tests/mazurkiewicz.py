@@ -69,14 +69,14 @@ class _NamingExecution(Execution):
 
     def __init__(self, model: Model, config: Config, max_steps: int | None) -> None:
         super().__init__(model, config, max_steps)
-        self.visible = has_invariants(model)
+        self.observing = has_invariants(model)
         self.names = {t.tid: str(t.tid) for t in self.machine.threads}
         self.objects = {oid: str(oid) for oid in range(len(self.machine.objects))}
         self.seqs: dict[str, int] = {}
         self.named: list[Event] = []
 
     def step(self, tid: int, branch: int = 0) -> None:
-        fp = step_footprint(self, tid, self.visible)
+        fp = step_footprint(self, tid, self.observing)
         m = self.machine
         nobj, nthr = len(m.objects), len(m.threads)
         super().step(tid, branch)
@@ -101,7 +101,7 @@ class _Recording(NaiveExplorer):
     runs: list[list[Event]]
 
     def execution(self, record: bool = False) -> Execution:
-        return _NamingExecution(self.model, self.config, self.budget.max_steps)
+        return self.observing(_NamingExecution(self.model, self.config, self.budget.max_steps))
 
     def finish(self, ex: Execution, blocked: bool = False) -> None:
         assert isinstance(ex, _NamingExecution)

@@ -13,6 +13,7 @@ from ctxcheck.explorers.bfs import BfsExplorer
 from ctxcheck.explorers.bounded import BoundedExplorer
 from ctxcheck.explorers.dpor import DporExplorer
 from ctxcheck.explorers.naive import NaiveExplorer
+from ctxcheck.explorers.odpor import OdporExplorer
 from ctxcheck.explorers.pct import PctExplorer
 from ctxcheck.explorers.randomwalk import RandomExplorer
 
@@ -23,6 +24,7 @@ EXPLORERS: dict[str, type[Explorer]] = {
     "bounded": BoundedExplorer,
     "random": RandomExplorer,
     "pct": PctExplorer,
+    "odpor": OdporExplorer,
 }
 
 

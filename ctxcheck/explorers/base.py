@@ -14,9 +14,11 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from ctxcheck.model import Config, Model
+from ctxcheck.observe import reads_into
 from ctxcheck.runtime import Execution, Found
 
 Schedule = list[tuple[int, int]]
@@ -106,6 +108,9 @@ class Explorer(ABC):
         self.stop_on_first = stop_on_first
         self.stats = Stats()
         self.discoveries: dict[str, Discovery] = {}
+        #: objects the model's invariants have read, in any run of this search
+        self.observed: set[int] = set()
+        self._primed = False
         self._start = 0.0
         self._deadline: float | None = None
         self.stopped: str | None = None
@@ -134,8 +139,36 @@ class Explorer(ABC):
 
     # -- helpers for subclasses --------------------------------------------
     def execution(self, record: bool = False) -> Execution:
-        """A fresh run of the model from its initial state."""
-        return Execution(self.model, self.config, self.budget.max_steps, record=record)
+        """A fresh run of the model from its initial state.
+
+        All runs of one search share the set of objects invariants have read
+        (:mod:`ctxcheck.observe`), so a write becomes visible in every run as
+        soon as some run has seen an invariant read its object.
+        """
+        return self.observing(
+            Execution(self.model, self.config, self.budget.max_steps, record=record)
+        )
+
+    def observing(self, ex: Execution) -> Execution:
+        """Make ``ex`` share the search's set of objects invariants read.
+
+        Before the first run the invariants are evaluated once on the initial
+        state, recording what they read, so that writes to those objects are
+        visible from the very first step of every run: the footprint of a
+        step must not depend on which runs came before it (DPOR's sleep and
+        backtrack sets, and the wakeup trees, compare footprints of different
+        runs). Their verdict there is ignored, as is any error they raise:
+        the runtime checks them for real after each step and reports both.
+        """
+        if not self._primed:
+            self._primed = True
+            with reads_into(self.observed):
+                for prop in self.model.properties:
+                    if not prop.final:
+                        with suppress(Exception):
+                            prop.check(ex.machine, ex.state)
+        ex.observed = self.observed
+        return ex
 
     def finish(self, ex: Execution, blocked: bool = False) -> None:
         """Count a finished run and keep its violation, if any."""

@@ -13,6 +13,12 @@ partial-order reduction misses violations the naive explorer finds:
   only. When the model has invariants, every writing step also writes the
   pseudo-object :data:`VISIBLE`, so their order is explored (the
   "visible transitions" condition of partial-order reduction).
+* **Creation order names things.** Objects and threads are numbered in
+  creation order, so two ``kmalloc`` or ``spawn`` steps of different
+  threads, which touch nothing in common, still decide each other's names.
+  They write the pseudo-object :data:`CREATE`, which keeps the names of
+  everything a step touches the same in every equivalent execution (what
+  wakeup trees and the trace counter rely on).
 * **A violation stops everything.** An execution ends at its first
   violation, so the violating step disables every other thread: it is
   dependent with every step (:data:`UNIVERSAL`). Otherwise a violation in
@@ -32,6 +38,8 @@ Footprint = ops.Footprint
 
 #: pseudo-object written by every writing step of a model with invariants
 VISIBLE = -2
+#: pseudo-object written by every step that creates objects or threads
+CREATE = -3
 #: pseudo-object of a step that ended the execution with a violation
 UNIVERSAL = -1
 #: the footprint of such a step: dependent with every other step
@@ -53,6 +61,8 @@ def stops_others(model: Model, found: Found | None) -> bool:
 def step_footprint(ex: Execution, tid: int, visible: bool) -> Footprint:
     """The footprint of ``tid``'s next step, with :data:`VISIBLE` when observed."""
     fp = ex.footprint(tid)
+    if isinstance(ex.thread(tid).pending, ops.Kmalloc | ops.Spawn):
+        fp = (*fp, (CREATE, ops.WRITE))
     if visible and ex.visible(tid):
         fp = (*fp, (VISIBLE, ops.WRITE))
     return fp

@@ -58,7 +58,7 @@ def _join(into: Clock, other: Clock) -> None:
             into[i] = v
 
 
-class _Event:
+class TraceEvent:
     __slots__ = ("clock", "fp", "seq", "spawns", "tid")
 
     def __init__(self, tid: int, seq: int, fp: dict[int, int], clock: Clock) -> None:
@@ -70,7 +70,7 @@ class _Event:
         self.spawns: list[int] = []
 
 
-def _hb(e: _Event, clock: Clock) -> bool:
+def happens_before(e: TraceEvent, clock: Clock) -> bool:
     """Does event ``e`` happen before whatever has vector clock ``clock``?"""
     return len(clock) > e.tid and clock[e.tid] >= e.seq
 
@@ -130,11 +130,11 @@ def normalise(fp: Footprint) -> dict[int, int]:
     return out
 
 
-class _Trace:
+class Trace:
     """Happens-before bookkeeping for the events of the current execution."""
 
     def __init__(self) -> None:
-        self.events: list[_Event] = []
+        self.events: list[TraceEvent] = []
         self.objects: dict[int, _Object] = {}
         self.thread_clock: dict[int, Clock] = {}
         self.thread_seq: dict[int, int] = {}
@@ -148,7 +148,7 @@ class _Trace:
         for idx, ev in enumerate(self.events):
             self._note(idx, ev)
 
-    def _note(self, idx: int, ev: _Event) -> None:
+    def _note(self, idx: int, ev: TraceEvent) -> None:
         self.thread_clock[ev.tid] = ev.clock
         self.thread_seq[ev.tid] = ev.seq
         for child in ev.spawns:
@@ -168,12 +168,14 @@ class _Trace:
             elif kind == ops.RELEASE:
                 h.last_rel = idx
 
-    def spawned(self, event: _Event, tid: int) -> None:
+    def spawned(self, event: TraceEvent, tid: int) -> None:
         """A thread created by a step starts after it."""
         event.spawns.append(tid)
         self.thread_clock[tid] = list(event.clock)
 
-    def add(self, tid: int, fp: dict[int, int], commit: bool = True) -> tuple[_Event, list[int]]:
+    def add(
+        self, tid: int, fp: dict[int, int], commit: bool = True
+    ) -> tuple[TraceEvent, list[int]]:
         """Append the event; return it and the earlier events it races with.
 
         With ``commit=False`` the event is only looked at, not appended: the
@@ -231,9 +233,9 @@ class _Trace:
                 ):
                     continue
                 _join(rest, events[other].clock)
-            if not _hb(e1, rest):
+            if not happens_before(e1, rest):
                 races.append(idx)
-        ev = _Event(tid, seq, fp, clock)
+        ev = TraceEvent(tid, seq, fp, clock)
         if commit:
             self._note(len(events), ev)
             events.append(ev)
@@ -247,13 +249,13 @@ class _Trace:
                 last[ev.tid] = idx
         return list(last.values())
 
-    def initials(self, i: int, new: _Event) -> list[int]:
+    def initials(self, i: int, new: TraceEvent) -> list[int]:
         """Initials of v = (steps after event i not after it) . new."""
         e1 = self.events[i]
         after = self.events[i + 1 :]
         if after and after[-1] is new:
             after.pop()
-        v = [ev for ev in after if not _hb(e1, ev.clock)]
+        v = [ev for ev in after if not happens_before(e1, ev.clock)]
         v.append(new)
         seen: set[int] = set()
         out: list[int] = []
@@ -261,7 +263,7 @@ class _Trace:
             if ev.tid in seen:
                 continue
             seen.add(ev.tid)
-            if not any(_hb(w, ev.clock) for w in v[:j]):
+            if not any(happens_before(w, ev.clock) for w in v[:j]):
                 out.append(ev.tid)
         return out
 
@@ -272,7 +274,7 @@ class DporExplorer(Explorer):
     name = "dpor"
 
     def search(self) -> bool:
-        trace = _Trace()
+        trace = Trace()
         self._visible = has_invariants(self.model)
         nodes: list[_Node] = []
         first = True
@@ -305,7 +307,7 @@ class DporExplorer(Explorer):
             node.tid = pick
         return node
 
-    def _extend(self, ex: Execution, nodes: list[_Node], trace: _Trace) -> bool:
+    def _extend(self, ex: Execution, nodes: list[_Node], trace: Trace) -> bool:
         """Run to the end from the last node; True if cut by sleep sets."""
         while True:
             node = nodes[-1]
@@ -334,7 +336,7 @@ class DporExplorer(Explorer):
             }
             nodes.append(self._new_node(ex, sleep, tid))
 
-    def _pending_races(self, ex: Execution, nodes: list[_Node], trace: _Trace, tid: int) -> None:
+    def _pending_races(self, ex: Execution, nodes: list[_Node], trace: Trace, tid: int) -> None:
         """Races of the steps the violation left pending (blocked ones too).
 
         In a run that ends normally every thread's step executes and its

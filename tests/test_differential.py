@@ -1,0 +1,149 @@
+"""Differential tests: every exhaustive explorer agrees on generated programs.
+
+On each program from :func:`ctxcheck.programs.programs`: ``naive``, ``dpor``,
+``odpor`` and ``bfs`` give the same verdict and the same set of violated
+properties; ``dpor`` never runs more executions than ``naive``; ``odpor``
+runs exactly one execution per Mazurkiewicz trace, counted independently
+from ``naive``'s executions (:mod:`mazurkiewicz`), and none is blocked.
+
+The normal suite runs a modest number of programs. The large run (10,000
+programs) is marked ``slow`` and runs only with ``CTXCHECK_LARGE=1``::
+
+    CTXCHECK_LARGE=1 pytest tests/test_differential.py -m slow
+
+The programs that once broke ``dpor`` are pinned below as regressions.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from mazurkiewicz import count_traces
+
+from ctxcheck.explorers import Budget, Outcome, get_explorer
+from ctxcheck.programs import Instr, Program, programs
+
+EXHAUSTIVE = ("naive", "dpor", "odpor", "bfs")
+LARGE = int(os.environ.get("CTXCHECK_LARGE_EXAMPLES", "10000"))
+
+
+def run(program: Program, explorer: str) -> Outcome:
+    model = program.model()
+    config = model.config(None, {})
+    return get_explorer(explorer)(model, config, Budget(max_steps=model.max_steps)).run()
+
+
+def check_agreement(program: Program) -> None:
+    """Everything the differential suite promises, for one program."""
+    out = {name: run(program, name) for name in EXHAUSTIVE}
+    verdicts = {name: sorted(o.discoveries) for name, o in out.items()}
+    assert len({tuple(v) for v in verdicts.values()}) == 1, f"{program!r}\n{verdicts}"
+    assert all(o.exhaustive for o in out.values())
+    naive, dpor, odpor = out["naive"].stats, out["dpor"].stats, out["odpor"].stats
+    assert dpor.executions <= naive.executions, repr(program)
+    traces = count_traces(program.model())
+    assert traces.executions == naive.executions
+    assert odpor.executions == traces.traces, f"{program!r}\n{traces} {odpor}"
+    assert odpor.blocked == 0
+    assert dpor.executions + dpor.blocked >= traces.traces
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs(max_interleavings=200))
+def test_exhaustive_explorers_agree(program: Program) -> None:
+    check_agreement(program)
+
+
+if os.environ.get("CTXCHECK_LARGE"):
+
+    @pytest.mark.slow
+    @settings(
+        max_examples=LARGE,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(programs())
+    def test_exhaustive_explorers_agree_large(program: Program) -> None:
+        """The large run: defined only when asked for, so it is never skipped."""
+        check_agreement(program)
+
+
+# ------------------------------------------------------------ regressions
+
+
+def _p(
+    *threads: tuple[Instr, ...], final_bad: int = 3, invariant: tuple[int, int, int] | None = None
+) -> Program:
+    return Program(tuple(threads), final_bad, invariant)
+
+
+LOAD0, INC0 = Instr("load", (0,)), Instr("inc", (0,))
+
+REGRESSIONS = {
+    # a violation in one thread (BUG_ON) hid a double list_del that another
+    # order of independent steps reaches first: a violation races with all
+    "violation_hides_violation": _p(
+        (INC0,),
+        (Instr("bug_on", (1, 0)),),
+        (Instr("list_del", (1,)),),
+        (Instr("list_empty"), Instr("list_del", (1,))),
+    ),
+    # an invariant over two cells fails only between two writes to different
+    # cells: writes observed by invariants are ordered
+    "invariant_between_independent_writes": _p(
+        (Instr("store", (0, 1)), Instr("store", (0, 0))),
+        (Instr("store", (1, 1)), Instr("store", (1, 0))),
+        invariant=(0, 1, 2),
+    ),
+    # the release of the first holder is ordered before the second
+    # acquisition through the invariant too: acquisitions must still race
+    "acquisitions_race_past_the_critical_section": _p(
+        (Instr("locked", (0,), (LOAD0,)),),
+        (Instr("locked", (0,), (LOAD0,)),),
+        invariant=(0, 0, 4),
+    ),
+    # the violation cuts the run while the other thread waits for the lock:
+    # its pending acquisition still races with the holder's
+    "pending_acquisition_of_a_cut_run": _p(
+        (Instr("locked", (0,), (Instr("store", (0, 1)),)),),
+        (Instr("locked", (0,), (LOAD0,)),),
+        invariant=(0, 0, 2),
+    ),
+    # the violating step races with a thread whose step it does not touch
+    "violation_versus_independent_pending_step": _p(
+        (Instr("inc", (1,)),),
+        (Instr("bug_on", (1, 0)),),
+        (LOAD0,),
+    ),
+    # outcomes of a choice are distinct events of one thread
+    "choice_outcomes": _p(
+        (Instr("bug_on", (0, 1)), Instr("store", (0, 0))),
+        (LOAD0,),
+        (LOAD0,),
+        (Instr("choose", (0, 2)),),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def test_regression(name: str) -> None:
+    check_agreement(REGRESSIONS[name])
+
+
+def test_regressions_do_violate_what_naive_finds() -> None:
+    naive = run(REGRESSIONS["violation_hides_violation"], "naive")
+    assert {"bug_on", "list_integrity"} <= naive.discoveries.keys()
+    assert (
+        "invariant" in run(REGRESSIONS["invariant_between_independent_writes"], "naive").discoveries
+    )
+
+
+def test_programs_build_checkable_models() -> None:
+    program = _p((LOAD0, Instr("store", (0, -1))), (Instr("alloc", (0,)), Instr("free", (0,))))
+    assert "T0: load 0; store 0 -1" in repr(program)
+    assert program.interleavings() >= 2
+    out = run(program, "naive")
+    assert out.exhaustive and out.stats.executions > 1
