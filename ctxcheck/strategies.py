@@ -184,3 +184,4 @@ def replay(
     ex = _start(model, config, budget)
     ex.replay(steps)
     return ScheduleRun(model, config, budget, ex)
+from ctxcheck.programs import programs as programs  # noqa: E402 - re-exported for users
