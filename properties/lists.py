@@ -15,9 +15,13 @@ from properties.state import PerfState, alive, counters_on
 
 
 def nr_counters_matches(m: Machine, s: PerfState) -> str | None:
-    """Check every live context (quiescent points only: updates run under ctx->lock)."""
+    """Check every live context (quiescent points only: updates run under ctx->lock).
+
+    A context being filled by fork (its task not yet running) is skipped:
+    inherit_counter links counters on it without any lock, legitimately.
+    """
     for ctx in s.contexts():
-        if not alive(ctx) or ctx in s.creating:
+        if not alive(ctx) or ctx in s.creating or ctx.task.value in s.unborn:
             continue
         nr = ctx.nr_counters.value
         if nr < 0:

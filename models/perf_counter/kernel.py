@@ -718,6 +718,7 @@ def free_counter(k: Kernel, s: PerfSystem, counter: perf_counter) -> Steps:
 def perf_release(k: Kernel, s: PerfSystem, filp: file) -> Steps:
     """perf_release (L1341): the last fput of a counter's fd."""
     counter = yield k.load(filp.private_data)
+    k.BUG_ON(counter is None, f"perf_release of {filp.name} twice: NULL private_data")
     ctx = yield k.load(counter.ctx)
     yield k.store(filp.private_data, None)  # L1346
     yield k.mutex_lock(ctx.mutex)  # L1348

@@ -62,6 +62,8 @@ class PerfSystem:
     creating: set[perf_counter_context] = field(default_factory=set)
     #: contexts whose task reference perf_counter_exit_task holds after unhooking them
     exit_holding: set[perf_counter_context] = field(default_factory=set)
+    #: tasks being forked: their context is private to the parent until they run
+    unborn: set[task_struct] = field(default_factory=set)
     #: messages of counters found not counting when open/enable returned
     prompt_failures: list[str] = field(default_factory=list)
 

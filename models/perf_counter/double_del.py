@@ -1,0 +1,92 @@
+"""perf_counter.double_del: task exit against the close of a counter's fd.
+
+Follows kernel/perf_counter.c at a63eaf34 (``post``) and its parent 34adc806
+(``pre``). Task T, current on cpu0, has ``counters`` counters opened on it by
+monitors (each ACTIVE on cpu0, each fd held by its own monitor thread). T
+runs ``do_exit`` (``perf_counter_exit_task`` -> ``__perf_counter_exit_task``
+-> ``list_del_counter``, then its last context switch, to idle) while each
+monitor closes its fd (``fput`` -> ``perf_release`` ->
+``perf_counter_remove_from_context``, whose IPI runs
+``__perf_counter_remove_from_context`` -> ``list_del_counter`` on cpu0 while
+T is still current there).
+
+Left out, and why it cannot hide the race: everything of do_exit but
+PF_EXITING, the perf hook and the last schedule() (no other part touches the
+counters); the tick and other context switches (T exits while current, which
+is the case the commit message describes).
+
+Expected: ``pre`` unlinks a counter twice: exit unlinks it with IRQs off and
+no lock, ``cpuctx->task_ctx`` still names T's context, so the release IPI
+passes its check and runs ``list_del_counter`` again (list_integrity: the
+``event_entry`` is already poisoned; nr_counters would go to -1). ``post``
+holds. ``mutant-no-list-empty-check`` holds too: an equivalent mutant. Two
+other mechanisms of a63eaf34 already keep the second unlink away: exit holds
+``ctx->mutex`` over its loop, as perf_release does, and exit first sets
+``cpuctx->task_ctx`` to NULL, so the release IPI returns at once and the
+locked path tests ``list_empty`` itself. ``mutant-no-list-empty-check-no-exit-mutex``
+removes the guard and exit's ``ctx->mutex``: exit takes the counter off the
+list walk, the release unlinks it, and exit unlinks it again once it gets
+``counter->mutex`` (list_integrity), or touches it after its RCU free
+(memory_safety).
+"""
+
+from __future__ import annotations
+
+from ctxcheck import Config, Expectation, Kernel, Machine, Model, Param
+from ctxcheck.kernel import Steps
+from models.perf_counter.kernel import do_exit, file, fput
+from models.perf_counter.system import PerfSystem, new_system, new_task, opened_counter, variants
+from properties import ALL
+
+
+def monitor_close(k: Kernel, s: PerfSystem, filp: file) -> Steps:
+    """A monitor closes the counter's fd: ``close(fd)`` -> ``fput``."""
+    yield from fput(k, s, filp)
+
+
+def setup(m: Machine, cfg: Config) -> PerfSystem:
+    s = new_system(m, cfg, cfg["cpus"])
+    cpu0 = s.cpus[0]
+    target = new_task(m, s, "T", cpu0, current=True)
+    for i in range(cfg["counters"]):
+        counter = opened_counter(m, s, target, name=f"C{i}")
+        cpu = s.cpus[i + 1] if i + 1 < len(s.cpus) else None
+        mon = new_task(m, s, f"M{i}", cpu, current=cpu is not None)
+        m.spawn(f"close{i}", monitor_close, s, counter.filp.value, cpu=cpu, task=mon)
+    m.spawn("exit", do_exit, s, target, cpu=cpu0, task=target)
+    return s
+
+
+MODEL = Model(
+    name="perf_counter.double_del",
+    doc=__doc__ or "",
+    setup=setup,
+    follows="torvalds/linux a63eaf34 (post) and 34adc806 (pre): kernel/perf_counter.c",
+    params=(
+        Param("counters", 1, 1, 4, "counters on T, each closed by its own monitor"),
+        Param("cpus", 2, 1, 8, "CPUs: T on cpu0, monitor i on cpu i+1 if it exists"),
+    ),
+    variants=variants(
+        "pre", "post", "mutant-no-list-empty-check", "mutant-no-list-empty-check-no-exit-mutex"
+    ),
+    properties=ALL,
+    expectations=(
+        Expectation(
+            "pre", False, ("list_integrity",), "exit and the release IPI both unlink the counter"
+        ),
+        Expectation("post", True, reason="ctx->mutex, task_ctx = NULL and the guard"),
+        Expectation(
+            "mutant-no-list-empty-check",
+            True,
+            reason="equivalent mutant: exit's ctx->mutex and its task_ctx = NULL already "
+            "keep the second list_del_counter away",
+        ),
+        Expectation(
+            "mutant-no-list-empty-check-no-exit-mutex",
+            False,
+            ("list_integrity",),
+            "without the guard and the mutex, exit unlinks a counter the release unlinked",
+        ),
+    ),
+    max_steps=1000,
+)
