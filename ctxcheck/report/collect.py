@@ -108,15 +108,18 @@ def mutant_row(vr: VariantReport) -> MutantRow:
 
 
 def collect_model(
-    model: Model, on_variant: Callable[[str], None] | None = None
+    model: Model, on_variant: Callable[[str], None] | None = None, timeout: float | None = None
 ) -> ModelReport:
-    """Check every variant of ``model`` at its default parameters."""
+    """Check every variant of ``model`` at its default parameters.
+
+    ``timeout`` bounds each check; a check it cuts is reported inconclusive.
+    """
     expectations = {e.variant: e for e in model.expectations}
     variants: list[VariantReport] = []
     for variant in model.variants:
         if on_variant is not None:
             on_variant(variant.name)
-        result = check(model, variant=variant.name, explorer=PROOF_EXPLORER)
+        result = check(model, variant=variant.name, explorer=PROOF_EXPLORER, timeout=timeout)
         exp = expectations.get(variant.name)
         variants.append(
             VariantReport(variant.name, variant.doc, result, judge(result, exp), exp)

@@ -89,7 +89,9 @@ def _progress(total: int) -> Iterator[Callable[[str], None]]:
         yield step
 
 
-def run(targets: list[str], outdir: str | Path) -> tuple[list[ModelReport], list[str], int]:
+def run(
+    targets: list[str], outdir: str | Path, timeout: float | None = None
+) -> tuple[list[ModelReport], list[str], int]:
     """Check, judge and write everything; returns reports, notes and status."""
     import time
 
@@ -104,7 +106,9 @@ def run(targets: list[str], outdir: str | Path) -> tuple[list[ModelReport], list
     with _progress(total) as step:
         for m in models:
             start = time.monotonic()
-            mr = collect_model(m, on_variant=lambda name, m=m: step(f"{m.name} [{name}]"))
+            mr = collect_model(
+                m, on_variant=lambda name, m=m: step(f"{m.name} [{name}]"), timeout=timeout
+            )
             timings += [f"{m.name} [{vr.variant}]: {vr.result.stats.seconds:.2f}s, "
                         f"{vr.result.stats.executions} executions" for vr in mr.variants]  # fmt: skip
             timings.append(f"{m.name}: {time.monotonic() - start:.2f}s in all")
@@ -131,9 +135,9 @@ def _failures(reports: list[ModelReport]) -> list[str]:
     return out
 
 
-def main(targets: list[str], outdir: str) -> int:
+def main(targets: list[str], outdir: str, timeout: float | None = None) -> int:
     """The CLI command: run, print a summary line and any unmet expectation."""
-    reports, notes, status = run(targets, outdir)
+    reports, notes, status = run(targets, outdir, timeout)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     variants: list[VariantReport] = [vr for mr in reports for vr in mr.variants]
