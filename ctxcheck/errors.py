@@ -50,7 +50,7 @@ class TraceFileError(CtxcheckError):
     """A trace file is unreadable, of another version, or no longer replays."""
 
 
-class PropertyViolated(Exception):  # noqa: N818 - a signal, not an error
+class PropertyViolated(Exception):
     """Internal signal: a primitive or an in-model assertion found a violation.
 
     Raised inside the runtime and turned into a :class:`Violation` result;

@@ -75,14 +75,14 @@ def load_model(target: str | Model) -> Model:
         spec = importlib.util.find_spec(name)
     except ModuleNotFoundError:
         spec = None
-    except Exception as exc:  # noqa: BLE001 - a package __init__ that fails
+    except Exception as exc:
         raise _import_error(target, exc) from exc
     if spec is None:
         known = ", ".join(m.name for m in list_models()) or "none found"
         raise UsageError(f"unknown model {target!r}; known models: {known}")
     try:
         module = importlib.import_module(name)
-    except Exception as exc:  # noqa: BLE001 - report where the model failed
+    except Exception as exc:
         raise _import_error(target, exc) from exc
     return _model_of(module, target)
 
@@ -100,7 +100,7 @@ def _load_file(path: str) -> Model:
     sys.modules[modname] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise _import_error(path, exc) from exc
     return _model_of(module, path)
 
@@ -121,7 +121,7 @@ def list_models(prefix: str = "") -> list[Model]:
             continue
         try:
             module = importlib.import_module(info.name)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _import_error(short, exc) from exc
         model = getattr(module, "MODEL", None)
         if isinstance(model, Model):

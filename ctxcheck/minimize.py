@@ -76,7 +76,7 @@ class Minimized:
     work: int
 
 
-class _OutOfBudget(Exception):  # noqa: N818 - control flow, not an error
+class _OutOfBudget(Exception):
     """The work budget ran out."""
 
 

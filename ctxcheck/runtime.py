@@ -28,8 +28,8 @@ from ctxcheck.errors import ModelError, NondeterministicModel, PropertyViolated
 from ctxcheck.kernel import Kernel
 from ctxcheck.machine import Machine, Thread
 from ctxcheck.model import Config, Model
-from ctxcheck.observe import reads_into
 from ctxcheck.objects import describe
+from ctxcheck.observe import reads_into
 
 #: steps that change whether the machine is quiescent
 _CPU_STATE_OPS = (ops.CpuStateOp, ops.Acquire, ops.Release, ops.IrqEnter, ops.IrqExit)

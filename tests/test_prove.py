@@ -111,7 +111,9 @@ def test_text_and_markdown_are_byte_identical_between_runs(tmp_path: Path) -> No
     assert "executions" in (a / "timings.txt").read_text()
 
 
-def test_unmet_expectation_fails_with_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unmet_expectation_fails_with_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     model = tmp_path / "wrong.py"
     model.write_text(
         HOSTILE_MODEL.replace(

@@ -82,13 +82,13 @@ def judge(result: Result, exp: Expectation | None) -> Judgement:
         if result.verdict == "holds":
             label = "holds as expected" + (" (equivalent mutant)" if exp.equivalent else "")
             return Judgement(True, label, exp.reason)
-        return Judgement(False, f"expected to hold, but {result.verdict}: "
-                         + ", ".join(result.violated()), exp.reason)  # fmt: skip
+        got = ", ".join(result.violated()) or result.stopped or "not exhaustive"
+        return Judgement(False, f"expected to hold, but {result.verdict}: {got}", exp.reason)
     missing = [p for p in exp.properties if p not in result.violated()]
     if missing or not result.violations:
         want = ", ".join(exp.properties) or "some property"
-        return Judgement(False, f"expected a violation of {want}; got "
-                         + (", ".join(result.violated()) or result.verdict), exp.reason)  # fmt: skip
+        got = ", ".join(result.violated()) or result.verdict
+        return Judgement(False, f"expected a violation of {want}; got {got}", exp.reason)
     label = "violates as expected" + (" (accepted finding)" if exp.finding else "")
     return Judgement(True, label, exp.reason)
 

@@ -89,6 +89,13 @@ def _progress(total: int) -> Iterator[Callable[[str], None]]:
         yield step
 
 
+def _announce(step: Callable[[str], None], model: str) -> Callable[[str], None]:
+    def announce(variant: str) -> None:
+        step(f"{model} [{variant}]")
+
+    return announce
+
+
 def run(
     targets: list[str], outdir: str | Path, timeout: float | None = None
 ) -> tuple[list[ModelReport], list[str], int]:
@@ -106,11 +113,12 @@ def run(
     with _progress(total) as step:
         for m in models:
             start = time.monotonic()
-            mr = collect_model(
-                m, on_variant=lambda name, m=m: step(f"{m.name} [{name}]"), timeout=timeout
-            )
-            timings += [f"{m.name} [{vr.variant}]: {vr.result.stats.seconds:.2f}s, "
-                        f"{vr.result.stats.executions} executions" for vr in mr.variants]  # fmt: skip
+            mr = collect_model(m, on_variant=_announce(step, m.name), timeout=timeout)
+            timings += [
+                f"{m.name} [{vr.variant}]: {vr.result.stats.seconds:.2f}s, "
+                f"{vr.result.stats.executions} executions"
+                for vr in mr.variants
+            ]
             timings.append(f"{m.name}: {time.monotonic() - start:.2f}s in all")
             notes += write_artifacts(mr, out, svgs)
             reports.append(mr)

@@ -86,6 +86,6 @@ def write_text(reports: list[ModelReport]) -> str:
         for vr in mr.variants:
             lines += _wrap(f"{mr.model.name} / {vr.variant}: {verdict_line(vr)}", "  ", "      ")
     for mr in reports:
-        lines += ["", ""] + model_section(mr)
+        lines += ["", "", *model_section(mr)]
     text = "\n".join(line.rstrip() for line in lines) + "\n"
     return text

@@ -10,12 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ctxcheck import Cell, Config, Kernel, Machine, Model, Param, Property, Spinlock, Struct, Variant
-from ctxcheck import field, spinlock
+from ctxcheck import (
+    Cell,
+    Config,
+    Kernel,
+    Machine,
+    Model,
+    Param,
+    Property,
+    Spinlock,
+    Struct,
+    Variant,
+    field,
+    spinlock,
+)
 from ctxcheck.kernel import Steps
 
 
-class shared_data(Struct):  # noqa: N801 - the C struct's name
+class shared_data(Struct):
     """The one shared struct: a counter and the lock of the locked variant."""
 
     _label = "data"
