@@ -93,18 +93,24 @@ def judge(result: Result, exp: Expectation | None) -> Judgement:
     return Judgement(True, label, exp.reason)
 
 
-def mutant_row(vr: VariantReport) -> MutantRow:
-    """Caught (by which property, in how many steps), equivalent, or missed."""
+def mutant_row(vr: VariantReport, baseline: set[str]) -> MutantRow:
+    """Caught (by which property, in how many steps), equivalent, or missed.
+
+    A mutant is caught by a property it violates and the patched code
+    (``post``) does not: a finding that ``post`` shares catches nothing.
+    """
     exp = vr.expectation
-    result = vr.result
-    if result.violations:
-        wanted = [p for p in (exp.properties if exp else ()) if p in result.violated()]
-        prop = wanted[0] if wanted else result.violations[0].property
-        v = vr.violation(prop)
-        return MutantRow(vr.variant, "CAUGHT", prop, v.steps if v else 0)
-    if exp is not None and exp.equivalent and result.verdict == "holds":
+    caught = [v for v in vr.result.violations if v.property not in baseline]
+    if caught:
+        wanted = [v for v in caught if exp is not None and v.property in exp.properties]
+        v = (wanted or caught)[0]
+        return MutantRow(vr.variant, "CAUGHT", v.property, v.steps)
+    if exp is not None and exp.equivalent and vr.result.exhaustive:
         return MutantRow(vr.variant, "EQUIVALENT", reason=exp.reason)
-    return MutantRow(vr.variant, "MISSED", reason=f"{result.verdict}: no property caught it")
+    shared = f" (violations shared with post: {', '.join(sorted(baseline))})" if baseline else ""
+    return MutantRow(
+        vr.variant, "MISSED", reason=f"{vr.result.verdict}: no property caught it{shared}"
+    )
 
 
 def collect_model(
@@ -124,5 +130,7 @@ def collect_model(
         variants.append(
             VariantReport(variant.name, variant.doc, result, judge(result, exp), exp)
         )
-    mutants = [mutant_row(v) for v in variants if v.variant.startswith("mutant-")]
+    post = [set(v.result.violated()) for v in variants if v.variant == "post"]
+    baseline = post[0] if post else set()
+    mutants = [mutant_row(v, baseline) for v in variants if v.variant.startswith("mutant-")]
     return ModelReport(model, variants, mutants)
