@@ -45,6 +45,8 @@ def _check_argv(result: Result) -> list[str]:
     parts += ["--explorer", result.explorer]
     if result.bounds.max_steps is not None:
         parts += ["--max-steps", str(result.bounds.max_steps)]
+    if result.bounds.max_preemptions is not None:
+        parts += ["--max-preemptions", str(result.bounds.max_preemptions)]
     return parts
 
 

@@ -113,6 +113,22 @@ def mutant_row(vr: VariantReport, baseline: set[str]) -> MutantRow:
     )
 
 
+#: preemption bound of the bug hunt that follows a proof cut short
+HUNT_PREEMPTIONS = 2
+
+
+def hunt(model: Model, variant: str, cut: Result, timeout: float | None) -> Result:
+    """A proof was cut short: look for a counterexample with few preemptions.
+
+    The preemption-bounded explorer reaches schedules with one or two context
+    switches that a depth-first proof may not get to within its budget. What
+    it finds is a real violation; if it finds nothing the cut proof stands.
+    """
+    found = check(model, variant=variant, explorer="bounded", timeout=timeout,
+                  max_preemptions=HUNT_PREEMPTIONS)  # fmt: skip
+    return found if found.violations else cut
+
+
 def collect_model(
     model: Model, on_variant: Callable[[str], None] | None = None, timeout: float | None = None
 ) -> ModelReport:
@@ -126,6 +142,8 @@ def collect_model(
         if on_variant is not None:
             on_variant(variant.name)
         result = check(model, variant=variant.name, explorer=PROOF_EXPLORER, timeout=timeout)
+        if not result.exhaustive and not result.violations:
+            result = hunt(model, variant.name, result, timeout)
         exp = expectations.get(variant.name)
         variants.append(
             VariantReport(variant.name, variant.doc, result, judge(result, exp), exp)

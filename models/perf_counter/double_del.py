@@ -72,20 +72,40 @@ MODEL = Model(
     properties=ALL,
     expectations=(
         Expectation(
-            "pre", False, ("list_integrity",), "exit and the release IPI both unlink the counter"
+            "pre",
+            False,
+            ("list_integrity", "memory_safety"),
+            "exit and the release IPI both unlink the counter (list_del_rcu through "
+            "LIST_POISON2); and exit's safe walk holds a next pointer to a counter the "
+            "release frees",
         ),
-        Expectation("post", True, reason="ctx->mutex, task_ctx = NULL and the guard"),
+        Expectation(
+            "post",
+            False,
+            ("memory_safety",),
+            "finding in a63eaf34: perf_release calls free_counter (call_rcu -> "
+            "free_counter_rcu -> put_ctx) and then put_context(ctx), which reads "
+            "ctx->task; once the task has exited the counter held the last reference, "
+            "so after a grace period (a preemptible kernel) that read is a use after "
+            "free. The double list_del itself no longer happens.",
+            finding=True,
+        ),
         Expectation(
             "mutant-no-list-empty-check",
-            True,
-            reason="equivalent mutant: exit's ctx->mutex and its task_ctx = NULL already "
-            "keep the second list_del_counter away",
+            False,
+            ("memory_safety",),
+            "equivalent mutant: exit's ctx->mutex and its task_ctx = NULL already keep "
+            "the second list_del_counter away; only post's perf_release finding remains",
+            equivalent=True,
+            finding=True,
         ),
         Expectation(
             "mutant-no-list-empty-check-no-exit-mutex",
             False,
-            ("list_integrity",),
-            "without the guard and the mutex, exit unlinks a counter the release unlinked",
+            ("nr_counters_matches",),
+            "without the guard and the mutex, exit unlinks a counter the release "
+            "unlinked: nr_counters goes below the linked count before the poisoned "
+            "list_del_rcu is reached",
         ),
     ),
     max_steps=1000,
