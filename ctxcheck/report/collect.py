@@ -52,7 +52,7 @@ class MutantRow:
     """One line of the mutation table."""
 
     variant: str
-    status: str  # CAUGHT, EQUIVALENT, MISSED
+    status: str  # CAUGHT, EQUIVALENT, UNDECIDED, MISSED
     prop: str = ""
     steps: int = 0
     reason: str = ""
@@ -70,7 +70,7 @@ class ModelReport:
     def ok(self) -> bool:
         """Every expectation met and no mutant missed."""
         return all(v.judgement.met for v in self.variants) and all(
-            m.status != "MISSED" for m in self.mutants
+            m.status in ("CAUGHT", "EQUIVALENT") for m in self.mutants
         )
 
 
@@ -105,8 +105,11 @@ def mutant_row(vr: VariantReport, baseline: set[str]) -> MutantRow:
         wanted = [v for v in caught if exp is not None and v.property in exp.properties]
         v = (wanted or caught)[0]
         return MutantRow(vr.variant, "CAUGHT", v.property, v.steps)
-    if exp is not None and exp.equivalent and vr.result.exhaustive:
-        return MutantRow(vr.variant, "EQUIVALENT", reason=exp.reason)
+    if exp is not None and exp.equivalent:
+        if vr.result.exhaustive:
+            return MutantRow(vr.variant, "EQUIVALENT", reason=exp.reason)
+        return MutantRow(vr.variant, "UNDECIDED", reason=f"declared equivalent, but the search "
+                         f"was cut ({vr.result.stopped}): {exp.reason}")  # fmt: skip
     shared = f" (violations shared with post: {', '.join(sorted(baseline))})" if baseline else ""
     return MutantRow(
         vr.variant, "MISSED", reason=f"{vr.result.verdict}: no property caught it{shared}"

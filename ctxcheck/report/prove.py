@@ -138,8 +138,8 @@ def _failures(reports: list[ModelReport]) -> list[str]:
     for mr in reports:
         out += [f"{mr.model.name} [{vr.variant}]: {vr.judgement.text}"
                 for vr in mr.variants if not vr.judgement.met]  # fmt: skip
-        out += [f"{mr.model.name} [{row.variant}]: mutant MISSED ({row.reason})"
-                for row in mr.mutants if row.status == "MISSED"]  # fmt: skip
+        out += [f"{mr.model.name} [{row.variant}]: mutant {row.status} ({row.reason})"
+                for row in mr.mutants if row.status not in ("CAUGHT", "EQUIVALENT")]  # fmt: skip
     return out
 
 
