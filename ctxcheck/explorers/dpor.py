@@ -216,9 +216,12 @@ class Trace:
             clock.extend([0] * (tid + 1 - len(clock)))
         clock[tid] = seq
         races = []
+        held = [(a, events[a].tid) for a in acquired]
         for idx in candidates:
             e1 = events[idx]
-            if e1.tid == tid:
+            if e1.tid == tid or any(e1.tid == u and idx > a for a, u in held):
+                # a step of the lock's last holder after it took the lock
+                # cannot be reversed with this acquisition: the lock was held
                 continue
             # Ordered through anything but this access itself? The release
             # that precedes an acquisition does not count: two acquisitions
@@ -327,6 +330,7 @@ class DporExplorer(Explorer):
                 trace.spawned(event, idx)
             for i in races:
                 self._add_backtrack(nodes[i], trace.initials(i, event), tid)
+            self._disabling_races(ex, node, tid)
             if stopped:
                 self._pending_races(ex, nodes, trace, tid)
             sleep = {
@@ -349,6 +353,25 @@ class DporExplorer(Explorer):
             pending, races = trace.add(t.tid, fp, commit=False)
             for i in races:
                 self._add_backtrack(nodes[i], trace.initials(i, pending), t.tid)
+
+    @staticmethod
+    def _disabling_races(ex: Execution, node: _Node, tid: int) -> None:
+        """A step that disables a thread races with that thread's step.
+
+        Turning IRQs off, an interrupt entering a CPU, a context switch or an
+        rcu_read_lock stop another thread from moving; when it moves again,
+        its nearest conflict is the step that re-enabled it, the wrong place
+        to go back to. So the disabled thread is tried first, right here.
+        """
+        now = set(ex.enabled())
+        mover = ex.thread(tid)
+        for q in node.enabled:
+            if q == tid or q in now or ex.thread(q).finished:
+                continue
+            pending = ex.thread(q).pending
+            if isinstance(pending, ops.Acquire) and pending.lock.holder is mover:
+                continue  # a lock taken first: the acquisitions' race covers it
+            node.backtrack.add(q)
 
     @staticmethod
     def _violation_races(node: _Node, tid: int) -> None:
