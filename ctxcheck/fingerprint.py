@@ -11,8 +11,7 @@ execution can observe:
 * every thread: finished or not, IRQ/preemption/RCU state, the locks it
   holds, its result, the operation it is about to perform and its control
   state, i.e. the chain of generator frames it is suspended in (code object,
-  instruction offset, local variables, and what the frame holds on its
-  value stack, such as the iterator of a ``for`` loop with its position);
+  instruction offset, local variables);
 * the model's state object, which properties read.
 
 Values are canonicalised so that the fingerprint of one state is the same
@@ -30,7 +29,6 @@ depths is the point of a stateful search.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import itertools
 import types
@@ -44,8 +42,6 @@ from ctxcheck.runtime import Execution
 
 _PLAIN = (int, str, bytes, type(None))
 _fresh = itertools.count()
-#: builtin iterators that are not named ``*iterator`` (all can be reduced)
-_ITERATORS = frozenset({"enumerate", "zip", "map", "filter", "reversed"})
 
 
 class _Canon:
@@ -97,12 +93,8 @@ class _Canon:
             return ("def", getattr(x, "__module__", ""), getattr(x, "__qualname__", x.__name__))
         if isinstance(x, types.MethodType):
             return ("method", self.value(x.__self__), self._function(x.__func__))
-        if isinstance(x, types.CodeType):
-            return ("code", x.co_filename, x.co_firstlineno, x.co_name)
         if isinstance(x, Op):
             return self._slots(x)
-        if type(x).__name__ in _ITERATORS or type(x).__name__.endswith("iterator"):
-            return ("iter", type(x).__name__, self.value(x.__reduce__()[1:]))
         return self._object(x)
 
     def _function(self, f: Any) -> Any:
@@ -133,12 +125,7 @@ class _Canon:
                 break
             code = frame.f_code
             local = tuple((k, self.value(v)) for k, v in frame.f_locals.items())
-            # what the frame holds beyond its locals: the value stack, where
-            # a for loop keeps its iterator (and so its position)
-            held = tuple(self.value(r) for r in gc.get_referents(gen))
-            out.append(
-                (code.co_filename, code.co_firstlineno, code.co_name, frame.f_lasti, local, held)
-            )
+            out.append((code.co_filename, code.co_firstlineno, code.co_name, frame.f_lasti, local))
             gen = getattr(gen, "gi_yieldfrom", None)
         return tuple(out)
 
