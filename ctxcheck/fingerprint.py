@@ -11,7 +11,8 @@ execution can observe:
 * every thread: finished or not, IRQ/preemption/RCU state, the locks it
   holds, its result, the operation it is about to perform and its control
   state, i.e. the chain of generator frames it is suspended in (code object,
-  instruction offset, local variables);
+  instruction offset, local variables, and what the frame keeps on its value
+  stack, such as a ``for`` loop's iterator and so its position);
 * the model's state object, which properties read.
 
 Values are canonicalised so that the fingerprint of one state is the same
@@ -29,6 +30,7 @@ depths is the point of a stateful search.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import itertools
 import types
@@ -42,6 +44,8 @@ from ctxcheck.runtime import Execution
 
 _PLAIN = (int, str, bytes, type(None))
 _fresh = itertools.count()
+#: builtin iterators not named ``*iterator``; all describe themselves by ``__reduce__``
+_ITERATORS = frozenset({"enumerate", "zip", "map", "filter", "reversed"})
 
 
 class _Canon:
@@ -116,6 +120,32 @@ class _Canon:
             return self._slots(x)
         return ("fresh", next(_fresh))
 
+    def _stack(self, gen: Any) -> tuple[Any, ...]:
+        """What a frame holds beyond its locals, on its value stack.
+
+        A ``for`` loop keeps its iterator there, and with it the loop's
+        position: two states at the same instruction with the same locals
+        can be at different iterations. The generator's referents hold the
+        stack (and the locals, code and names, already covered); iterators
+        are described by their ``__reduce__`` (the sequence and the index),
+        other temporaries by value. Code, functions, closure cells and names
+        are left out: they are the frame's own, fixed for its life; so are the
+        frame object and its locals dict, which exist once someone (this
+        module) has asked for ``f_locals``.
+        """
+        skip = (types.CodeType, types.FunctionType, types.CellType, types.FrameType, str, dict)
+        held = [r for r in gc.get_referents(gen) if not isinstance(r, skip)]
+        return tuple(self._held(r) for r in held)
+
+    def _held(self, x: Any) -> Any:
+        name = type(x).__name__
+        if name in _ITERATORS or name.endswith("iterator"):
+            try:
+                return ("iter", name, self.value(x.__reduce__()[1:]))
+            except TypeError:
+                return ("fresh", next(_fresh))
+        return self.value(x)
+
     def frames(self, gen: Any) -> tuple[Any, ...]:
         """The suspended frame chain of a generator: where it is, what it holds."""
         out: list[Any] = []
@@ -125,7 +155,8 @@ class _Canon:
                 break
             code = frame.f_code
             local = tuple((k, self.value(v)) for k, v in frame.f_locals.items())
-            out.append((code.co_filename, code.co_firstlineno, code.co_name, frame.f_lasti, local))
+            where = (code.co_filename, code.co_firstlineno, code.co_name, frame.f_lasti)
+            out.append((*where, local, *self._stack(gen)))
             gen = getattr(gen, "gi_yieldfrom", None)
         return tuple(out)
 
