@@ -1,11 +1,12 @@
 """Hypothesis strategies over schedules of a model.
 
 ``schedules(target, variant=..., **params)`` draws one complete execution of
-a model: at every step where more than one (thread, outcome) may move, it
-draws which one. Choice 0 is always "the thread that just moved goes on"
-(then the others in thread order), so what hypothesis shrinks towards is the
-schedule with the fewest context switches, and a deleted choice means "no
-switch here". The test receives a :class:`ScheduleRun`, already executed::
+a model: at every step it draws which (thread, outcome) moves, even where
+only one may (so the shortest failing draw sequence is the shortest failing
+schedule, and hypothesis's shrinker, which shortens draw sequences first,
+shortens the schedule). Choice 0 is always "the thread that just moved goes
+on" (then the others in thread order), so among schedules of one length
+hypothesis prefers the one with the fewest context switches. The test receives a :class:`ScheduleRun`, already executed::
 
     from hypothesis import given, settings
     from ctxcheck.strategies import schedules
@@ -137,7 +138,9 @@ def _runs(draw: st.DrawFn, model: Model, config: Config, budget: Budget) -> Sche
     last: int | None = None
     while not ex.finished:
         alts = ordered_choices(ex, last)
-        pick = draw(st.integers(0, len(alts) - 1)) if len(alts) > 1 else 0
+        # drawn even when there is one choice: the length of hypothesis's
+        # choice sequence is then the schedule's, so shrinking shortens it
+        pick = draw(st.integers(0, len(alts) - 1))
         tid, branch = alts[pick]
         ex.step(tid, branch)
         last = tid

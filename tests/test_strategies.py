@@ -138,3 +138,10 @@ def test_failing_schedule_is_saved_and_replayed_first(pytester: pytest.Pytester)
     assert second.ret == pytest.ExitCode.TESTS_FAILED
     log = (pytester.path / "log.txt").read_text().split()
     assert log[0] == "violated"
+
+
+def test_perf_counter_pre_patch_schedule_is_shrunk() -> None:
+    """The task_ctx race of a63eaf34's parent, found by @given and shrunk."""
+    run = _assert_shrunk("perf_counter.enable_task_ctx", "pre", "prompt_enable")
+    assert run.violation is not None
+    assert any(e.function == "__perf_counter_enable" for e in run.violation.events)
