@@ -43,8 +43,7 @@ def check(
     cls = get_explorer(explorer)
     outcome = cls(model, config, budget, progress=progress, stop_on_first=stop_on_first).run()
     violations = [
-        build_violation(model, config, budget, d)
-        for _, d in sorted(outcome.discoveries.items())
+        build_violation(model, config, budget, d) for _, d in sorted(outcome.discoveries.items())
     ]
     return Result(
         model=model.name,

@@ -98,8 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prove", help="write the regression-proof report")
     p.add_argument("targets", nargs="+", help="models or package prefixes (perf_counter)")
     p.add_argument("-o", "--output", default="reports", help="output directory")
-    p.add_argument("--timeout", type=_seconds, default=None,
-                   help="bound each check to S seconds (a cut check is inconclusive)")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        help="bound each check to S seconds (a cut check is inconclusive)",
+    )
 
     p = sub.add_parser("bench", help="measure explorer speed; writes tables")
     p.add_argument("--quick", action="store_true", help="small sizes only")

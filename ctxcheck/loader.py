@@ -39,9 +39,7 @@ def _import_error(target: str, exc: BaseException) -> ModelLoadError:
     frames = [f for f in tb if "importlib" not in f.filename]
     loc = frames[-1] if frames else (tb[-1] if tb else None)
     where = f" at {loc.filename}:{loc.lineno}" if loc else ""
-    return ModelLoadError(
-        f"model {target} failed to import{where}: {type(exc).__name__}: {exc}"
-    )
+    return ModelLoadError(f"model {target} failed to import{where}: {type(exc).__name__}: {exc}")
 
 
 def _model_of(module: ModuleType, target: str) -> Model:

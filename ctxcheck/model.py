@@ -82,8 +82,10 @@ class Property:
 #: properties every model has, raised by the primitives and the runtime
 BUILTIN_PROPERTIES: tuple[tuple[str, str], ...] = (
     ("memory_safety", "no use after free, no double free, no kfree of a non-heap object"),
-    ("list_integrity", "no list_del of a deleted entry, no list_add of a linked one, "
-     "no corrupted neighbours"),
+    (
+        "list_integrity",
+        "no list_del of a deleted entry, no list_add of a linked one, no corrupted neighbours",
+    ),
     ("locking", "locks released by their holder; no sleeping lock with IRQs off"),
     ("deadlock", "some thread can always move until all have finished"),
     ("termination", "every execution ends within the step bound"),

@@ -6,7 +6,8 @@ only one may (so the shortest failing draw sequence is the shortest failing
 schedule, and hypothesis's shrinker, which shortens draw sequences first,
 shortens the schedule). Choice 0 is always "the thread that just moved goes
 on" (then the others in thread order), so among schedules of one length
-hypothesis prefers the one with the fewest context switches. The test receives a :class:`ScheduleRun`, already executed::
+hypothesis prefers the one with the fewest context switches. The test
+receives a :class:`ScheduleRun`, already executed::
 
     from hypothesis import given, settings
     from ctxcheck.strategies import schedules
@@ -187,4 +188,6 @@ def replay(
     ex = _start(model, config, budget)
     ex.replay(steps)
     return ScheduleRun(model, config, budget, ex)
+
+
 from ctxcheck.programs import programs as programs  # noqa: E402 - re-exported for users

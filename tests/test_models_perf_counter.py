@@ -58,8 +58,10 @@ def _expectation(name: str, variant: str) -> ctxcheck.Expectation:
 @pytest.mark.parametrize(
     ("name", "variant", "params", "options"),
     CHECKS,
-    ids=[f"{n.split('.')[1]}[{v}]{''.join(f'-{k}={x}' for k, x in p.items())}"
-         for n, v, p, _ in CHECKS],  # fmt: skip
+    ids=[
+        f"{n.split('.')[1]}[{v}]{''.join(f'-{k}={x}' for k, x in p.items())}"
+        for n, v, p, _ in CHECKS
+    ],
 )
 def test_declared_verdict(
     name: str, variant: str, params: dict[str, int], options: dict[str, Any]

@@ -129,11 +129,7 @@ def test_unmet_expectation_fails_with_reason(
 
 def test_missed_mutant_fails(tmp_path: Path) -> None:
     model = tmp_path / "missed.py"
-    model.write_text(
-        HOSTILE_MODEL.replace("range(2)", "range(1)").replace(
-            '!= 2', '!= 1'
-        )
-    )
+    model.write_text(HOSTILE_MODEL.replace("range(2)", "range(1)").replace("!= 2", "!= 1"))
     reports, _, status = run([str(model)], tmp_path / "rep")
     assert status == 1
     assert [r.status for r in reports[0].mutants] == ["MISSED"]

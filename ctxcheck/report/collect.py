@@ -148,9 +148,7 @@ def collect_model(
         if not result.exhaustive and not result.violations:
             result = hunt(model, variant.name, result, timeout)
         exp = expectations.get(variant.name)
-        variants.append(
-            VariantReport(variant.name, variant.doc, result, judge(result, exp), exp)
-        )
+        variants.append(VariantReport(variant.name, variant.doc, result, judge(result, exp), exp))
     post = [set(v.result.violated()) for v in variants if v.variant == "post"]
     baseline = post[0] if post else set()
     mutants = [mutant_row(v, baseline) for v in variants if v.variant.startswith("mutant-")]

@@ -87,6 +87,7 @@ MODEL = Model(
         Variant("atomic", "atomic_inc: the fix"),
         Variant("locked", "load and store under a spinlock: another fix"),
     ),
-    properties=(Property("no_lost_update", no_lost_update.__doc__ or "", no_lost_update,
-                         final=True),),
+    properties=(
+        Property("no_lost_update", no_lost_update.__doc__ or "", no_lost_update, final=True),
+    ),
 )
