@@ -13,7 +13,8 @@ execution can observe:
   state, i.e. the chain of generator frames it is suspended in (code object,
   instruction offset, local variables, and what the frame keeps on its value
   stack, such as a ``for`` loop's iterator and so its position);
-* the model's state object, which properties read.
+* the model's state object, which properties read (the machine it may
+  hold is the machine above, not walked again).
 
 Values are canonicalised so that the fingerprint of one state is the same
 in every replay: shared objects become their ``oid`` (creation order, which
@@ -64,6 +65,9 @@ class _Canon:
             return x
         if isinstance(x, float):
             return ("float", x)
+        if isinstance(x, range | slice):
+            # a ``for i in range(n)`` keeps its range on the value stack
+            return (type(x).__name__, x.start, x.stop, x.step)
         if isinstance(x, SharedObject):
             return ("o", x.oid)
         if isinstance(x, Thread):
@@ -72,6 +76,12 @@ class _Canon:
             return ("cpu", x.index)
         if isinstance(x, Kernel):
             return ("k",)
+        if isinstance(x, Machine):
+            # what of the machine is state (objects, CPUs, threads) is
+            # described by state_of; the rest is bookkeeping that differs
+            # between replays (a dict keyed by id(), the step count) and
+            # would keep every state from ever merging with another
+            return ("machine",)
         if isinstance(x, _Poison):
             return ("poison", x.label)
         return self._compound(x)
