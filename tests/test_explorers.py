@@ -256,6 +256,23 @@ def test_fingerprints_merge_commuting_steps_and_separate_different_states() -> N
     assert reach([]) != reach([(0, 0)])
 
 
+def test_fingerprints_of_a_perf_counter_state_do_not_depend_on_the_replay() -> None:
+    """The state holds the machine (``PerfSystem.machine``) and ``for`` loops over ranges.
+
+    The machine's bookkeeping (a dict keyed by ``id()``, the step count) and
+    a range on a frame's value stack once made every replay of a state a new
+    state: bfs never merged anything on the perf_counter models.
+    """
+    model = load_model("perf_counter.enable_task_ctx")
+    cfg = model.config("pre", {})
+    first = Execution(model, cfg)
+    while not first.finished and len(first.schedule) < 30:
+        first.step(first.enabled()[-1])
+    again = Execution(model, cfg)
+    again.replay(list(first.schedule))
+    assert fingerprint(first) == fingerprint(again)
+
+
 # ------------------------------------------------------------------ bounded
 
 
