@@ -123,6 +123,16 @@ REGRESSIONS = {
     "bfs_loop_position": _p(
         (LOAD0,), (Instr("list_empty"), LOAD0, Instr("list_empty")), final_bad=0
     ),
+    # odpor offered list_add e1, moved before list_add e0, with the footprint
+    # it had after it (head.next was e0): the false conflict made it a new
+    # wakeup-tree leaf, which then swallowed the reversal leading to one of
+    # the 18 traces
+    "odpor_moved_step_footprint": _p(
+        (Instr("list_add", (0,)),),
+        (Instr("list_del", (0,)),),
+        (Instr("list_add", (1,)),),
+        (Instr("list_empty"),),
+    ),
     # outcomes of a choice are distinct events of one thread
     "choice_outcomes": _p(
         (Instr("bug_on", (0, 1)), Instr("store", (0, 0))),
@@ -144,6 +154,11 @@ def test_regressions_do_violate_what_naive_finds() -> None:
     assert (
         "invariant" in run(REGRESSIONS["invariant_between_independent_writes"], "naive").discoveries
     )
+
+
+def test_odpor_regression_counts_every_trace() -> None:
+    program = REGRESSIONS["odpor_moved_step_footprint"]
+    assert run(program, "odpor").stats.executions == 18
 
 
 def test_programs_build_checkable_models() -> None:

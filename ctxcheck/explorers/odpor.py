@@ -298,12 +298,26 @@ class OdporExplorer(Explorer):
                 st.offer([_Ev(q, b, st.fps[q])])
 
     def _states_offer(self, i: int, end: int, last: _Ev) -> None:
-        """Offer ``notdep(e_i, E).last`` to the state before event ``i``."""
+        """Offer ``notdep(e_i, E).last`` to the state before event ``i``.
+
+        ``last`` comes with the footprint it had where it ran, after ``e_i``.
+        A footprint can depend on the state (``list_del`` writes the
+        neighbours it finds), and ``last`` conflicts with ``e_i``, so moved
+        before it, it may touch other objects. When ``last`` is its thread's
+        next step at that state, the state knows its real footprint: take
+        it. A stale one makes wakeup-tree nodes look incompatible (or
+        compatible) when they are not, and a trace goes missing: the
+        program ``list_add e0 | list_del e0 | list_add e1 | list_empty``
+        has 18 traces, of which 17 were explored.
+        """
         events = self._trace.events
         e1 = events[i]
         v = [self._evs[j] for j in range(i + 1, end) if not happens_before(e1, events[j].clock)]
+        st = self._states[i]
+        if last.fp != ERROR_FOOTPRINT and last.tid in st.fps and all(x.tid != last.tid for x in v):
+            last = _Ev(last.tid, last.branch, st.fps[last.tid], last.spawns)
         v.append(last)
-        self._states[i].offer(v)
+        st.offer(v)
 
     def _cut_races(self, ex: Execution, st: _State, failed: _Ev, raw: Footprint) -> None:
         """A violation cut the run: race it with the steps it left pending.
