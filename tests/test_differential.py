@@ -16,17 +16,23 @@ The programs that once broke ``dpor`` are pinned below as regressions.
 
 from __future__ import annotations
 
+import json
 import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from mazurkiewicz import count_traces
+from hypothesis import HealthCheck, given, seed, settings
+from mazurkiewicz import TraceCount, naive_and_traces
 
 from ctxcheck.explorers import Budget, Outcome, get_explorer
 from ctxcheck.programs import Instr, Program, programs
 
 EXHAUSTIVE = ("naive", "dpor", "odpor", "bfs")
 LARGE = int(os.environ.get("CTXCHECK_LARGE_EXAMPLES", "10000"))
+#: a fixed default, so that the figures recorded in BENCHMARKS.md can be reproduced
+LARGE_SEED = int(os.environ.get("CTXCHECK_LARGE_SEED", "0"))
 
 
 def run(program: Program, explorer: str) -> Outcome:
@@ -35,19 +41,33 @@ def run(program: Program, explorer: str) -> Outcome:
     return get_explorer(explorer)(model, config, Budget(max_steps=model.max_steps)).run()
 
 
-def check_agreement(program: Program) -> None:
+@dataclass
+class Agreement:
+    """What the explorers reported on one program, once they were found to agree."""
+
+    outcomes: dict[str, Outcome]
+    traces: TraceCount
+
+
+def check_agreement(program: Program) -> Agreement:
     """Everything the differential suite promises, for one program."""
-    out = {name: run(program, name) for name in EXHAUSTIVE}
+    naive, traces = naive_and_traces(program.model())
+    out = {"naive": naive, **{name: run(program, name) for name in EXHAUSTIVE[1:]}}
     verdicts = {name: sorted(o.discoveries) for name, o in out.items()}
     assert len({tuple(v) for v in verdicts.values()}) == 1, f"{program!r}\n{verdicts}"
     assert all(o.exhaustive for o in out.values())
-    naive, dpor, odpor = out["naive"].stats, out["dpor"].stats, out["odpor"].stats
-    assert dpor.executions <= naive.executions, repr(program)
-    traces = count_traces(program.model())
-    assert traces.executions == naive.executions
+    dpor, odpor = out["dpor"].stats, out["odpor"].stats
+    assert dpor.executions <= naive.stats.executions, repr(program)
+    assert traces.executions == naive.stats.executions
     assert odpor.executions == traces.traces, f"{program!r}\n{traces} {odpor}"
     assert odpor.blocked == 0
     assert dpor.executions + dpor.blocked >= traces.traces
+    # naive ran every execution and kept the shortest violation of each
+    # property: breadth-first search must find one just as short
+    for prop, found in naive.discoveries.items():
+        bfs = out["bfs"].discoveries[prop]
+        assert len(bfs.schedule) == len(found.schedule), f"{program!r}\n{prop}"
+    return Agreement(out, traces)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -56,19 +76,100 @@ def test_exhaustive_explorers_agree(program: Program) -> None:
     check_agreement(program)
 
 
+@dataclass
+class Tally:
+    """The large run's figures, summed over its programs (for BENCHMARKS.md)."""
+
+    programs: int = 0
+    distinct: set[str] = field(default_factory=set)
+    violated: int = 0
+    by_property: Counter[str] = field(default_factory=Counter)
+    executions: Counter[str] = field(default_factory=Counter)
+    blocked: Counter[str] = field(default_factory=Counter)
+    seconds: Counter[str] = field(default_factory=Counter)
+    bfs_states: int = 0
+    traces: int = 0
+    odpor_is_traces: int = 0
+    dpor_is_traces: int = 0
+    threads: Counter[int] = field(default_factory=Counter)
+
+    def add(self, program: Program, agreed: Agreement) -> None:
+        out = agreed.outcomes
+        self.programs += 1
+        self.distinct.add(repr(program))
+        self.threads[len(program.threads)] += 1
+        found = out["naive"].discoveries
+        self.violated += bool(found)
+        self.by_property.update(found.keys())
+        for name, o in out.items():
+            self.executions[name] += o.stats.executions
+            self.blocked[name] += o.stats.blocked
+            self.seconds[name] += o.stats.seconds
+        self.bfs_states += out["bfs"].stats.states or 0
+        self.traces += agreed.traces.traces
+        self.odpor_is_traces += out["odpor"].stats.executions == agreed.traces.traces
+        self.dpor_is_traces += out["dpor"].stats.executions == agreed.traces.traces
+
+    def summary(self, wall: float) -> dict[str, object]:
+        naive = self.executions["naive"]
+        return {
+            "programs": self.programs,
+            "distinct_programs": len(self.distinct),
+            "threads": dict(sorted(self.threads.items())),
+            "violated": self.violated,
+            "violated_by_property": dict(sorted(self.by_property.items())),
+            "executions": dict(self.executions),
+            "blocked": dict(self.blocked),
+            "explorer_seconds": {k: round(v, 1) for k, v in self.seconds.items()},
+            "bfs_states": self.bfs_states,
+            "mazurkiewicz_traces": self.traces,
+            "odpor_equals_traces": self.odpor_is_traces,
+            "dpor_equals_traces": self.dpor_is_traces,
+            "dpor_over_naive": round(self.executions["dpor"] / naive, 4) if naive else None,
+            "seed": LARGE_SEED,
+            "wall_seconds": round(wall, 1),
+        }
+
+
 if os.environ.get("CTXCHECK_LARGE"):
 
     @pytest.mark.slow
-    @settings(
-        max_examples=LARGE,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(programs())
-    def test_exhaustive_explorers_agree_large(program: Program) -> None:
-        """The large run: defined only when asked for, so it is never skipped."""
-        check_agreement(program)
+    def test_exhaustive_explorers_agree_large(capsys: pytest.CaptureFixture[str]) -> None:
+        """The large run: defined only when asked for, so it is never skipped.
+
+        Prints its figures (and progress every 500 programs) past pytest's
+        capture, and writes them as JSON to ``$CTXCHECK_LARGE_REPORT`` if set.
+        """
+        tally = Tally()
+        start = time.monotonic()
+
+        @seed(LARGE_SEED)
+        @settings(
+            max_examples=LARGE,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(programs())
+        def agree(program: Program) -> None:
+            tally.add(program, check_agreement(program))
+            if tally.programs % 500 == 0:
+                with capsys.disabled():
+                    print(
+                        f"\n{tally.programs} programs, {time.monotonic() - start:.0f} s", flush=True
+                    )
+
+        agree()
+        figures = tally.summary(time.monotonic() - start)
+        text = json.dumps(figures, indent=1)
+        with capsys.disabled():
+            print("\n" + text, flush=True)
+        report = os.environ.get("CTXCHECK_LARGE_REPORT")
+        if report:
+            with open(report, "w") as f:
+                f.write(text + "\n")
+        assert tally.programs >= LARGE
+        assert tally.odpor_is_traces == tally.programs
 
 
 # ------------------------------------------------------------ regressions
