@@ -336,6 +336,13 @@ class Kernel:
         """One step reading ``objects`` (an assertion point); see :class:`ops.Observe`."""
         return ops.Observe(objects, label)
 
+    def judge(self, judge: Callable[[], Any], label: str = "observe") -> ops.Op:
+        """One step that returns ``judge()``, conflicting only with what it read.
+
+        See :class:`ops.Judge`: the footprint is recorded, not declared.
+        """
+        return ops.Judge(judge, label)
+
     # -- assertions ----------------------------------------------------------
     def BUG_ON(self, condition: Any, message: str = "BUG_ON") -> None:  # noqa: N802
         """``BUG_ON(cond)``: a violation of property ``bug_on`` when true."""

@@ -21,6 +21,7 @@ partial-order reduction needs no special case for it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
     from ctxcheck.ops import Op
 
 S = TypeVar("S", bound=Struct)
+
+#: ids of shared objects by (creator, creation index, kind), for the process
+_STABLE_IDS: dict[tuple[Any, ...], int] = {}
+#: the instance number in an object's name (``ctx#2.lock``): not part of its kind
+_KIND = re.compile(r"#\d+")
 
 #: A thread body: a generator of operations, started with its kernel handle.
 ThreadFunc = Callable[..., Generator[Any, Any, Any]]
@@ -60,7 +66,7 @@ class Thread:
     __slots__ = (
         "tid", "name", "gen", "k", "cpu", "task", "irq", "pending", "finished",
         "result", "irqs_off", "preempt_count", "rcu_depth", "in_irq", "held",
-        "done", "parent",
+        "done", "parent", "key",
     )  # fmt: skip
 
     def __init__(
@@ -91,6 +97,8 @@ class Thread:
         #: released when the thread finishes; what a waiter on it synchronises with
         self.done = done
         self.parent = parent
+        #: how the thread is named across executions (see Machine.register)
+        self.key: tuple[Any, ...] = ()
 
     def __repr__(self) -> str:
         return self.name
@@ -100,7 +108,13 @@ class Machine:
     """All state of one execution: objects, CPUs, threads, the heap."""
 
     def __init__(self, cpus: int = 0) -> None:
+        #: every shared object, in creation order
         self.objects: list[SharedObject] = []
+        #: the same, by id
+        self.by_oid: dict[int, SharedObject] = {}
+        #: set by the runtime: the thread whose step is running (None in setup)
+        self.creator: Thread | None = None
+        self._made: dict[tuple[Any, ...], int] = {}
         self._seq: dict[str, int] = {}
         self.threads: list[Thread] = []
         self.unstarted: list[tuple[Thread, ThreadFunc, tuple[Any, ...]]] = []
@@ -118,10 +132,30 @@ class Machine:
         return self.cpus
 
     # -- objects -----------------------------------------------------------
-    def register(self, obj: SharedObject) -> int:
-        """Give a new shared object its id (creation order)."""
+    def register(self, obj: SharedObject, name: str) -> int:
+        """Give a new shared object its id: the same in every execution.
+
+        The id names the object by who made it, not by when: the thread
+        whose step created it (or the setup), how many things that thread
+        had created before, and the object's kind. So an object keeps its id
+        when independent steps of other threads are reordered, and what one
+        execution learnt about an id (which invariants read it) applies to
+        the same object in the next (see :mod:`ctxcheck.observe`).
+        """
+        key = (self._creation_key(), _KIND.sub("#", name))
+        oid = _STABLE_IDS.get(key)
+        if oid is None:
+            oid = _STABLE_IDS[key] = len(_STABLE_IDS)
         self.objects.append(obj)
-        return len(self.objects) - 1
+        self.by_oid[oid] = obj
+        return oid
+
+    def _creation_key(self) -> tuple[Any, ...]:
+        """(creator's key, how many things it created before): unique in a run."""
+        owner = self.creator.key if self.creator is not None else ()
+        n = self._made.get(owner, 0)
+        self._made[owner] = n + 1
+        return (owner, n)
 
     def struct_seq(self, kind: str) -> int:
         """Next sequence number for naming instances of a struct kind."""
@@ -162,8 +196,10 @@ class Machine:
         if irq and cpu is None:
             raise ValueError(f"interrupt thread {name!r} needs a cpu")
         tid = len(self.threads)
+        key = self._creation_key()
         done = SharedObject(self, f"{name}.done")
         thread = Thread(tid, name, cpu, task, irq, done, parent)
+        thread.key = key
         self.threads.append(thread)
         if task is not None and not irq:
             self._task_threads[id(task)] = thread

@@ -28,7 +28,7 @@ class SharedObject:
     __slots__ = ("oid", "name", "owner")
 
     def __init__(self, machine: Machine, name: str, owner: Struct | None = None) -> None:
-        self.oid = machine.register(self)
+        self.oid = machine.register(self, name)
         self.name = name
         self.owner = owner
 

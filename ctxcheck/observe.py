@@ -12,51 +12,186 @@ visible to the explorers (:meth:`ctxcheck.runtime.Execution.visible`).
 Recording works by swapping, for the duration of the invariant checks only,
 the attribute descriptors through which a property can see shared state
 (a cell's value, a list node's links, a lock's holder, a struct's freed
-flag, a CPU's interrupt handler) for ones that note the object's id. The
+flag, a CPU's interrupt handler, a thread's IRQ and preemption state) for ones that note the object's id. The
 normal execution path pays nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from ctxcheck.machine import CPU
+from ctxcheck.machine import CPU, Thread
 from ctxcheck.objects import Cell, ListHead, Lock, Struct
 
+_S = TypeVar("_S", bound="_Sink")
+
+
+def _cpu_of(thread: Thread) -> int | None:
+    """A task thread's IRQ and preemption state is its CPU's ``exec`` object."""
+    return thread.cpu.exec.oid if thread.cpu is not None else None
+
+
+def _own(obj: Any) -> int:
+    return int(obj.oid)
+
+
 #: (class, attribute, how to find the id of the object that attribute belongs to)
-_WATCHED: tuple[tuple[type, str, Callable[[Any], int]], ...] = (
-    (Cell, "value", lambda o: o.oid),
-    (ListHead, "next", lambda o: o.oid),
-    (ListHead, "prev", lambda o: o.oid),
-    (Lock, "holder", lambda o: o.oid),
-    (Struct, "freed", lambda o: o.oid),
+_WATCHED: tuple[tuple[type, str, Callable[[Any], int | None]], ...] = (
+    (Cell, "value", _own),
+    (ListHead, "next", _own),
+    (ListHead, "prev", _own),
+    (Lock, "holder", _own),
+    (Struct, "freed", _own),
     (CPU, "handler", lambda o: o.exec.oid),
+    (Thread, "irqs_off", _cpu_of),
+    (Thread, "preempt_count", _cpu_of),
 )
 
 
-def _tracking(slot: Any, oid_of: Callable[[Any], int], seen: set[int]) -> property:
-    def get(self: Any) -> Any:
-        seen.add(oid_of(self))
-        return slot.__get__(self, type(self))
+def _tracking(slot: Any, oid_of: Callable[[Any], int | None], seen: Any) -> property:
+    """A property that reads ``slot`` and notes the id (the hot path of checks)."""
+    sget = slot.__get__
+    sset = slot.__set__
+    if isinstance(seen, PropertyReads):
+        masks = seen.masks
+        reads = seen
 
-    def set_(self: Any, value: Any) -> None:
-        slot.__set__(self, value)
+        if oid_of is _own:
 
-    return property(get, set_)
+            def get(self: Any) -> Any:
+                oid = self.oid
+                bit = reads.bit
+                old = masks.get(oid, 0)
+                if not old & bit:
+                    masks[oid] = old | bit
+                return sget(self)
+
+        else:
+
+            def get(self: Any) -> Any:
+                oid = oid_of(self)
+                if oid is not None:
+                    bit = reads.bit
+                    old = masks.get(oid, 0)
+                    if not old & bit:
+                        masks[oid] = old | bit
+                return sget(self)
+
+    else:
+        add = seen.add
+
+        def get(self: Any) -> Any:
+            oid = oid_of(self)
+            if oid is not None:
+                add(oid)
+            return sget(self)
+
+    return property(get, sset)
+
+
+class PropertyReads:
+    """Which invariants have read which objects: object id -> bit mask.
+
+    A bit stands for one invariant of the model, or for one *part* of it
+    (:func:`part`: an invariant that is a conjunction over contexts, tasks
+    or CPUs says which conjunct it is judging). Reads are noted for the bit
+    that is current (the runtime selects the invariant with :meth:`judging`
+    before running it), so that a write can be told apart by *which*
+    invariants, or parts, observe it: two writes need ordering only when
+    one part reads both objects (see :mod:`ctxcheck.explorers.deps`).
+    """
+
+    __slots__ = ("_bits", "bit", "masks", "prop")
+
+    def __init__(self) -> None:
+        self.masks: dict[int, int] = {}
+        self._bits: dict[tuple[int, Hashable], int] = {}
+        self.prop = 0
+        self.bit = 1
+
+    def bit_of(self, prop: int, key: Hashable = None) -> int:
+        """The bit of invariant ``prop`` (``key`` None) or of one of its parts."""
+        bit = self._bits.get((prop, key))
+        if bit is None:
+            bit = self._bits[(prop, key)] = 1 << len(self._bits)
+        return bit
+
+    def judging(self, prop: int) -> None:
+        """Reads from now on are those of invariant number ``prop``."""
+        self.prop = prop
+        self.bit = self.bit_of(prop)
+
+    def add(self, oid: int) -> None:
+        """Note that the current invariant (part) read ``oid``."""
+        self.masks[oid] = self.masks.get(oid, 0) | self.bit
+
+    def __contains__(self, oid: object) -> bool:
+        return oid in self.masks
+
+    def mask(self, oid: int) -> int:
+        """The invariants (parts) that read ``oid``, as a bit mask (0: none)."""
+        return self.masks.get(oid, 0)
+
+
+#: the record invariants are reading into right now (inside reads_into)
+_judging: list[PropertyReads] = []
+
+
+class part:  # noqa: N801 - used like a function: ``with part(ctx):``
+    """Within the block, the invariant being checked judges its conjunct ``key``.
+
+    For an invariant of the form "for every context, ...": wrapping each
+    context's check in ``with part(ctx):`` tells the explorers that a write
+    seen only by one context's check and a write seen only by another's
+    need no ordering between them. ``key`` is a shared object (a struct, a
+    cell: it stands for its id, which is the same in every execution), a
+    CPU (its name), or a name that is the same in every execution. Outside invariant checks (a property called by a test)
+    it does nothing.
+    """
+
+    __slots__ = ("key", "saved")
+
+    def __init__(self, key: Hashable) -> None:
+        # a shared object by its id, a CPU by its name: both the same in every run
+        self.key = getattr(key, "oid", None)
+        if self.key is None:
+            self.key = getattr(key, "name", key)
+        self.saved = 0
+
+    def __enter__(self) -> None:
+        if _judging:
+            reads = _judging[-1]
+            self.saved = reads.bit
+            reads.bit = reads.bit_of(reads.prop, self.key)
+
+    def __exit__(self, *exc: object) -> None:
+        if _judging:
+            _judging[-1].bit = self.saved
+
+
+class _Sink(Protocol):
+    def add(self, oid: int, /) -> None: ...
 
 
 @contextmanager
-def reads_into(seen: set[int]) -> Iterator[set[int]]:
-    """Within the block, every read of watched shared state adds an id to ``seen``."""
+def reads_into(seen: _S) -> Iterator[_S]:
+    """Within the block, every read of watched shared state adds an id to ``seen``.
+
+    ``seen`` is a set, or a :class:`PropertyReads`.
+    """
     saved = []
     for cls, name, oid_of in _WATCHED:
         slot = cls.__dict__[name]
         saved.append((cls, name, slot))
         setattr(cls, name, _tracking(slot, oid_of, seen))
+    if isinstance(seen, PropertyReads):
+        _judging.append(seen)
     try:
         yield seen
     finally:
+        if isinstance(seen, PropertyReads):
+            _judging.pop()
         for cls, name, slot in saved:
             setattr(cls, name, slot)

@@ -983,3 +983,46 @@ class Observe(Op):
 
     def signature(self) -> tuple[str, int]:
         return (f"observe:{self.label}", len(self.objects))
+
+
+class Judge(Op):
+    """An assertion point that reads only what its verdict depends on.
+
+    ``judge()`` is called in the state the step runs in; what it returns is
+    the step's result. Its footprint is not declared but recorded: the
+    shared state ``judge`` reads when called in the current state (through
+    :func:`ctxcheck.observe.reads_into`). A judgement that stops at its
+    first deciding fact (the counter is ACTIVE, so nothing else matters)
+    then conflicts only with writes to that fact, and partial-order
+    reduction stops ordering it against everything else it *might* read.
+    That is sound for the same reason dynamic footprints of loads are: in
+    the current state, a step that writes none of the objects read cannot
+    change the verdict, nor the verdict its writes.
+    """
+
+    __slots__ = ("judge", "label")
+    name = "observe"
+
+    def __init__(self, judge: Callable[[], Any], label: str) -> None:
+        self.judge = judge
+        self.label = label
+
+    def footprint(self, m: Machine, t: Thread) -> Footprint:
+        from ctxcheck.observe import reads_into
+
+        seen: set[int] = set()
+        with reads_into(seen):
+            self.judge()
+        fp: list[tuple[int, int]] = []
+        for oid in sorted(seen):
+            fp.extend(_access(m.by_oid[oid], READ))
+        return tuple(fp)
+
+    def run(self, m: Machine, t: Thread, branch: int) -> Any:
+        return self.judge()
+
+    def describe(self, result: Any) -> str:
+        return f"observe({self.label})"
+
+    def signature(self) -> tuple[str, int]:
+        return (f"observe:{self.label}", 0)

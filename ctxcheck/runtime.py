@@ -29,7 +29,7 @@ from ctxcheck.kernel import Kernel
 from ctxcheck.machine import Machine, Thread
 from ctxcheck.model import Config, Model
 from ctxcheck.objects import describe
-from ctxcheck.observe import reads_into
+from ctxcheck.observe import PropertyReads, reads_into
 
 #: steps that change whether the machine is quiescent
 _CPU_STATE_OPS = (ops.CpuStateOp, ops.Acquire, ops.Release, ops.IrqEnter, ops.IrqExit)
@@ -113,11 +113,11 @@ class Execution:
         self.machine = Machine()
         self._invariants = [p for p in model.properties if not p.final]
         self._finals = [p for p in model.properties if p.final]
-        #: ids of the objects invariants have read (see ctxcheck.observe); an
-        #: explorer may share one set between its executions
-        self.observed: set[int] = set()
-        #: quiescent invariants watch IRQ/lock state: its changes are visible
-        self._watch_cpu_state = any(p.quiescent for p in self._invariants)
+        #: which invariants have read which objects (see ctxcheck.observe); an
+        #: explorer may share one record between its executions
+        self.observed = PropertyReads()
+        #: quiescent invariants watch IRQ/lock state: its changes are visible to them
+        self._quiescent = [i for i, p in enumerate(self._invariants) if p.quiescent]
         self._last_tid: int | None = None
         try:
             self.state = model.setup(self.machine, config)
@@ -188,15 +188,18 @@ class Execution:
         self.schedule.append((tid, branch))
         self.steps += 1
         self._last_tid = tid
+        m.creator = t
         try:
             result = op.run(m, t, branch)
         except PropertyViolated as v:
+            m.creator = None
             self._finish_event(event, t, op, None)
             self.violation = Found(v.prop, v.message, self.steps)
             return
         if event is not None:
             self._finish_event(event, t, op, result)
         self._advance(t, result)
+        m.creator = None
         if self.violation is not None:
             return
         if m.unstarted:
@@ -265,6 +268,7 @@ class Execution:
         while m.unstarted:
             thread, func, args = m.unstarted.pop(0)
             thread.k = Kernel(thread)
+            m.creator = thread
             try:
                 gen = func(thread.k, *args)
                 thread.gen = gen
@@ -280,6 +284,8 @@ class Execution:
                     _describe_exception(self.model, exc, f"starting {thread.name}", self.schedule),
                     list(self.schedule),
                 ) from exc
+            finally:
+                m.creator = None
             thread.pending = self._check_op(thread, first)
 
     def _compute_enabled(self) -> list[int]:
@@ -301,8 +307,10 @@ class Execution:
     def _check_invariants(self) -> None:
         m = self.machine
         quiet: bool | None = None
-        with reads_into(self.observed):
-            for prop in self._invariants:
+        observed = self.observed
+        with reads_into(observed):
+            for i, prop in enumerate(self._invariants):
+                observed.judging(i)
                 if prop.quiescent:
                     if quiet is None:
                         quiet = m.quiescent()
@@ -313,24 +321,29 @@ class Execution:
                     self.violation = Found(prop.name, message, self.steps)
                     return
 
-    def visible(self, tid: int) -> bool:
-        """Could the next step of ``tid`` change what an invariant sees?
+    def visible(self, tid: int) -> int:
+        """Which invariants could the next step of ``tid`` change? A bit mask.
 
-        True when it writes an object some invariant has read so far, or,
-        with quiescent invariants, when it changes IRQ, preemption or lock
-        state. Explorers order visible steps among themselves.
+        A bit is set for each invariant (or part of one, see
+        :func:`ctxcheck.observe.part`) that has read an object the step
+        writes, and for each quiescent invariant when the step changes IRQ,
+        preemption or lock state. 0: invisible. Explorers order two steps
+        visible to one invariant (part).
         """
         t = self.machine.threads[tid]
         op = t.pending
         if op is None or not op.writes or not self._invariants:
-            return False
-        if self._watch_cpu_state and isinstance(op, _CPU_STATE_OPS):
-            return True
+            return 0
         observed = self.observed
+        mask = 0
+        if self._quiescent and isinstance(op, _CPU_STATE_OPS):
+            for i in self._quiescent:
+                mask |= observed.bit_of(i)
+        masks = observed.masks
         for oid, kind in op.footprint(self.machine, t):
-            if kind != ops.READ and oid in observed:
-                return True
-        return False
+            if kind != ops.READ:
+                mask |= masks.get(oid, 0)
+        return mask
 
     def _run_check(self, name: str, check: Any) -> str | None:
         try:
@@ -405,7 +418,7 @@ class Execution:
         where = model_frames[-1] if model_frames else frames[-1]
         tgt = op.target()
         fp = op.footprint(self.machine, t)
-        objects = self.machine.objects
+        objects = self.machine.by_oid
         return Event(
             step=self.steps + 1,
             tid=t.tid,

@@ -10,25 +10,38 @@ leaves the CPU and their context is never freed by the task's exit.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ctxcheck import Machine, Property
+from ctxcheck.observe import part
 from properties.state import PerfState, alive
 
 
 def one_ctx_per_task(m: Machine, s: PerfState) -> str | None:
     """Check every task with a context against every live counter."""
     for task in s.tasks:
-        own = s.current_ctx(task)
-        if own is None:
+        with part(task):
+            message = _owns_its_counters(s, task)
+        if message:
+            return message
+    return None
+
+
+def _owns_its_counters(s: PerfState, task: Any) -> str | None:
+    own = s.current_ctx(task)
+    if own is None:
+        return None
+    for counter in s.counters():
+        if not alive(counter):
             continue
-        for counter in s.counters():
-            ctx = counter.ctx.value
-            if not alive(counter) or not alive(ctx) or ctx is own:
-                continue
-            if ctx.task.value is task:
-                return (
-                    f"{counter.name} of {task.name} is on {ctx.name}, but "
-                    f"{task.name}'s context is {own.name}"
-                )
+        ctx = counter.ctx.value
+        if ctx is own or not alive(ctx):
+            continue
+        if ctx.task.value is task:
+            return (
+                f"{counter.name} of {task.name} is on {ctx.name}, but "
+                f"{task.name}'s context is {own.name}"
+            )
     return None
 
 

@@ -13,6 +13,7 @@ task (the parent commit) have no refcount and are skipped.
 from __future__ import annotations
 
 from ctxcheck import Machine, Property
+from ctxcheck.observe import part
 from properties.state import PerfState, alive
 
 
@@ -21,17 +22,20 @@ def references(s: PerfState, ctx: object) -> int:
     task_refs = sum(1 for t in s.tasks if t.perf_counter_ctxp.value is ctx)
     if task_refs == 0 and (ctx in s.exit_holding or ctx in s.creating):
         task_refs = 1
-    counter_refs = sum(1 for c in s.counters() if alive(c) and c.ctx_ref and c.ctx.value is ctx)
+    counter_refs = sum(1 for c in s.counters() if c.ctx_ref and alive(c) and c.ctx.value is ctx)
     return task_refs + counter_refs
 
 
 def refcount_equals_references(m: Machine, s: PerfState) -> str | None:
     """Compare every live heap context's refcount with its holders."""
     for ctx in s.contexts():
-        if not alive(ctx) or not getattr(ctx, "heap", False):
+        if not getattr(ctx, "heap", False):
             continue
-        refs = references(s, ctx)
-        count = ctx.refcount.value
+        with part(ctx):
+            if not alive(ctx):
+                continue
+            refs = references(s, ctx)
+            count = ctx.refcount.value
         if count != refs:
             return f"{ctx.name}.refcount is {count} but {refs} references exist"
     return None

@@ -56,3 +56,22 @@ def alive(obj: Any) -> bool:
 def counters_on(ctx: Any) -> list[Any]:
     """The counters linked on ``ctx->event_list`` (every counter of the context)."""
     return [node.owner for node in ctx.event_list.entries()]
+
+
+def cpu_busy(m: Machine, cpu: Any) -> bool:
+    """Something is changing ``cpu``'s per-CPU state right now.
+
+    An interrupt handler is running there (a context switch's hooks, an IPI),
+    or the task running there has IRQs or preemption off (inside a
+    ``spin_lock_irq`` section, ``perf_counter_task_disable``, the exit
+    path). The per-CPU view (``task_ctx``, ``active_oncpu``, the ACTIVE
+    counters) is only changed in such sections, so it is judged outside
+    them. Reading this state makes exactly that CPU's IRQ, preemption and
+    interrupt steps visible to the property that asks (see
+    :mod:`ctxcheck.observe`), and a property asks only when it found a
+    mismatch, so CPUs with nothing to judge cost no reduction.
+    """
+    if cpu.handler is not None:
+        return True
+    thread = m.running_on(cpu)
+    return thread is not None and bool(thread.irqs_off or thread.preempt_count)

@@ -23,6 +23,7 @@ from ctxcheck.explorers import EXPLORERS, Budget, Outcome, get_explorer
 from ctxcheck.fingerprint import fingerprint
 from ctxcheck.kernel import Steps
 from ctxcheck.loader import load_model
+from ctxcheck.minimize import SHORTEST, minimize
 from ctxcheck.runtime import Execution
 
 EXHAUSTIVE = ["naive", "dpor", "odpor", "bfs", "bounded"]
@@ -232,6 +233,79 @@ SPIN = Model(
     setup=_spin_setup,
     params=(ctxcheck.Param("threads", 2, 1, 4),),
 )
+
+
+#: buggy perf_counter variants at bounds where bfs covers every state in seconds
+BFS_EXHAUSTIVE = [
+    ("perf_counter.enable_task_ctx", "pre", {}),
+    ("perf_counter.enable_task_ctx", "mutant-no-enable-task-ctx", {}),
+    ("perf_counter.install_task_ctx", "mutant-no-install-task-ctx", {"ticks": 0}),
+    ("perf_counter.fork_inherit", "post", {}),
+    (
+        "perf_counter.ctx_create",
+        "mutant-no-install-task-ctx",
+        {"openers": 1, "cpus": 1, "switches": 0},
+    ),
+]
+#: and where it takes too long to finish, but not to reach its first violation
+BFS_FIRST = [
+    ("perf_counter.double_del", "pre", {"cpus": 1}),
+    ("perf_counter.ctx_create", "mutant-no-cmpxchg", {"openers": 2, "cpus": 1, "switches": 0}),
+    ("perf_counter.ctx_lifetime", "post", {"cpus": 1}),
+]
+
+
+def _ids(cases: list[tuple[str, str, dict[str, int]]]) -> list[str]:
+    return [f"{n.split('.')[1]}[{v}]" for n, v, _ in cases]
+
+
+def _bfs_is_shortest(name: str, variant: str, params: dict[str, int], out: Outcome) -> int:
+    """Each bfs counterexample against the minimiser; how many it proved shortest.
+
+    The minimiser's iterative deepening (every schedule of d steps, d = 1,
+    2, ...) is an independent search for a shorter one. When it completes,
+    its length is the shortest there is and bfs must match it; when its
+    budget runs out first, it must at least find nothing shorter.
+    """
+    model = load_model(name)
+    cfg = model.config(variant, params)
+    proven = 0
+    for prop, found in out.discoveries.items():
+        best = minimize(model, cfg, model.max_steps, found.schedule, prop, budget=60_000)
+        assert best.steps == len(found.schedule), f"{prop}: {best.note}"
+        proven += best.minimal == SHORTEST
+    return proven
+
+
+@pytest.mark.parametrize(("name", "variant", "params"), BFS_EXHAUSTIVE, ids=_ids(BFS_EXHAUSTIVE))
+def test_bfs_reports_the_shortest_counterexample_on_perf_counter(
+    name: str, variant: str, params: dict[str, int]
+) -> None:
+    out = explore(name, "bfs", variant, **params)
+    assert out.exhaustive and out.stats.states is not None
+    (expected,) = [e for e in load_model(name).expectations if e.variant == variant]
+    assert set(expected.properties) <= out.discoveries.keys()
+    assert _bfs_is_shortest(name, variant, params, out) >= len(expected.properties)
+
+
+@pytest.mark.parametrize(("name", "variant", "params"), BFS_FIRST, ids=_ids(BFS_FIRST))
+def test_bfs_first_violation_is_a_shortest_one_on_perf_counter(
+    name: str, variant: str, params: dict[str, int]
+) -> None:
+    """Breadth first, the first violation met is at the least depth of any.
+
+    On ``double_del pre`` the minimiser cannot prove 40 steps the least
+    within the budget; there, bfs must also be no longer than the
+    counterexample dpor finds, minimised.
+    """
+    out = explore(name, "bfs", variant, stop_on_first=True, **params)
+    assert out.discoveries and not out.exhaustive
+    proven = _bfs_is_shortest(name, variant, params, out)
+    if proven < len(out.discoveries):
+        result = ctxcheck.check(name, variant=variant, stop_on_first=True, **params)
+        for v in result.violations:
+            if v.property in out.discoveries:
+                assert len(out.discoveries[v.property].schedule) <= v.steps
 
 
 def test_bfs_terminates_on_an_unbounded_retry_loop() -> None:

@@ -18,7 +18,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 
 from ctxcheck.model import Config, Model
-from ctxcheck.observe import reads_into
+from ctxcheck.observe import PropertyReads, reads_into
 from ctxcheck.runtime import Execution, Found
 
 Schedule = list[tuple[int, int]]
@@ -109,7 +109,7 @@ class Explorer(ABC):
         self.stats = Stats()
         self.discoveries: dict[str, Discovery] = {}
         #: objects the model's invariants have read, in any run of this search
-        self.observed: set[int] = set()
+        self.observed = PropertyReads()
         self._primed = False
         self._start = 0.0
         self._deadline: float | None = None
@@ -162,11 +162,12 @@ class Explorer(ABC):
         """
         if not self._primed:
             self._primed = True
+            invariants = [p for p in self.model.properties if not p.final]
             with reads_into(self.observed):
-                for prop in self.model.properties:
-                    if not prop.final:
-                        with suppress(Exception):
-                            prop.check(ex.machine, ex.state)
+                for i, prop in enumerate(invariants):
+                    self.observed.judging(i)
+                    with suppress(Exception):
+                        prop.check(ex.machine, ex.state)
         ex.observed = self.observed
         return ex
 

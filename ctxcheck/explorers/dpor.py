@@ -301,7 +301,7 @@ class DporExplorer(Explorer):
 
     def _new_node(self, ex: Execution, sleep: dict[int, Footprint], last: int | None) -> _Node:
         enabled = [] if ex.finished else list(ex.enabled())
-        fps = {t: step_footprint(ex, t, self._visible) for t in enabled}
+        fps = {t: step_footprint(ex, t, self._visible, names=False) for t in enabled}
         node = _Node(enabled, fps, {t: fp for t, fp in sleep.items() if t in fps})
         awake = [t for t in enabled if t not in node.sleep]
         if awake:
@@ -349,7 +349,7 @@ class DporExplorer(Explorer):
         for t in ex.machine.threads:
             if t.tid == tid or t.finished or t.pending is None:
                 continue
-            fp = normalise(step_footprint(ex, t.tid, self._visible))
+            fp = normalise(step_footprint(ex, t.tid, self._visible, names=False))
             pending, races = trace.add(t.tid, fp, commit=False)
             for i in races:
                 self._add_backtrack(nodes[i], trace.initials(i, pending), t.tid)

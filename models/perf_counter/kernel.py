@@ -142,6 +142,10 @@ class perf_counter_context(Struct):
     #: atomic_t refcount (a63eaf34 only; __perf_counter_init_context sets 1)
     refcount: Cell = field(1)
     task: Cell = field(None)
+    #: model bookkeeping, not kernel memory: list_add_counter/list_del_counter
+    #: calls between their first and last write of the lists and nr_counters
+    #: (nr_counters_matches is judged only when none is)
+    listing = 0
 
 
 class perf_counter(Struct):
@@ -261,9 +265,11 @@ def put_ctx(k: Kernel, ctx: perf_counter_context, dropped: Callable[[], None]) -
 
 def list_add_counter(k: Kernel, counter: perf_counter, ctx: perf_counter_context) -> Steps:
     """list_add_counter (L112); the counter leads its own group."""
+    ctx.listing += 1
     yield k.list_add_tail(counter.list_entry, ctx.counter_list)  # L124
     yield k.list_add_rcu(counter.event_entry, ctx.event_list)  # L130
     yield from _add(k, ctx.nr_counters, 1)  # L131
+    ctx.listing -= 1
 
 
 def list_del_counter(
@@ -273,9 +279,11 @@ def list_del_counter(
     # hunk @@ -118: the new guard, L141
     if s.v.list_empty_check and (yield k.list_empty(counter.list_entry)):
         return
+    ctx.listing += 1
     yield from _add(k, ctx.nr_counters, -1)  # L143
     yield k.list_del_init(counter.list_entry)  # L145
     yield k.list_del_rcu(counter.event_entry)  # L146
+    ctx.listing -= 1
 
 
 def add_counter_to_ctx(k: Kernel, counter: perf_counter, ctx: perf_counter_context) -> Steps:

@@ -70,13 +70,15 @@ class PerfSystem:
     def observe_enabled(self, k: Kernel, counter: perf_counter, what: str) -> Steps:
         """Right after ``what`` returned: record whether ``counter`` counts.
 
-        One observation step reads everything the judgement depends on. The
-        counter should be ACTIVE when its task is current on its CPU with no
-        interrupt in progress there and IRQs on, the counter is enabled
-        (INACTIVE means enabled but not on the PMU) and sits on the task's
-        context: nothing then keeps it off the PMU (no exclusive or pinned
-        counters exist in these models), so waiting for the next tick or
-        context switch is the bug.
+        One observation step judges it (``k.judge``: the step conflicts only
+        with what the judgement read, in the order below, up to the first
+        fact that decides it). The counter should be ACTIVE when it is
+        enabled (INACTIVE means enabled but not on the PMU), its task is not
+        exiting and is current on its CPU with no interrupt in progress there,
+        IRQs and preemption on, and the counter sits on the task's context:
+        nothing then keeps it off the PMU (no exclusive or pinned counters
+        exist in these models), so waiting for the next tick or context
+        switch is the bug.
         """
         ctx = counter.ctx.value
         task = ctx.task.value
@@ -84,24 +86,26 @@ class PerfSystem:
             return
         cpu = task.cpu
         cpuctx = self.cpuctx[cpu.index]
-        yield k.observe(
-            counter.state, counter.list_entry, ctx.task, task.perf_counter_ctxp,
-            task.exiting, cpu.curr, cpu.exec, cpuctx.task_ctx, label=f"{what} returned",
-        )  # fmt: skip
-        if counter.freed or counter.state.value != PERF_COUNTER_STATE_INACTIVE:
-            return
-        if task.exiting.value or cpu.curr.value is not task or cpu.handler is not None:
-            return
-        thread = self.machine.thread_of(task)
-        if thread is not None and (thread.irqs_off or thread.preempt_count):
-            return
-        if self.current_ctx(task) is not ctx or not counter.list_entry.is_linked():
-            return
-        self.prompt_failures.append(
-            f"{what} returned with {counter.name} INACTIVE (enabled, not counting) while "
-            f"{task.name} runs on {cpu.name} with {ctx.name} "
-            f"(cpuctx.task_ctx = {_name(cpuctx.task_ctx.value)})"
-        )
+
+        def waiting() -> str | None:
+            if counter.freed or counter.state.value != PERF_COUNTER_STATE_INACTIVE:
+                return None
+            if task.exiting.value or cpu.curr.value is not task or cpu.handler is not None:
+                return None
+            thread = self.machine.thread_of(task)
+            if thread is not None and (thread.irqs_off or thread.preempt_count):
+                return None
+            if self.current_ctx(task) is not ctx or not counter.list_entry.is_linked():
+                return None
+            return (
+                f"{what} returned with {counter.name} INACTIVE (enabled, not counting) while "
+                f"{task.name} runs on {cpu.name} with {ctx.name} "
+                f"(cpuctx.task_ctx = {_name(cpuctx.task_ctx.value)})"
+            )
+
+        failure = yield k.judge(waiting, label=f"{what} returned")
+        if failure is not None:
+            self.prompt_failures.append(failure)
 
     def current_ctx(self, task: task_struct) -> perf_counter_context | None:
         """The task's context now: ``perf_counter_ctxp`` or the embedded one."""
