@@ -143,6 +143,10 @@ class Model:
     expectations: tuple[Expectation, ...] = ()
     #: default step bound per execution
     max_steps: int = 500
+    #: parameters ``ctxcheck prove`` checks at, where they differ from the
+    #: defaults (a model whose defaults are too large for an exhaustive proof
+    #: in the proof's time); every report states the bounds it used
+    proof_params: Mapping[str, int] = field(default_factory=dict)
     source: str = field(default="", compare=False)
 
     @property
@@ -204,4 +208,5 @@ class Model:
                 for p in self.properties
             ],
             "max_steps": self.max_steps,
+            "proof_params": dict(self.proof_params),
         }

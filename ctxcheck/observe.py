@@ -7,13 +7,27 @@ visible to invariants is sound but defeats the reduction on kernel models,
 where most writes touch objects no invariant looks at (a counter's private
 fields before it is published, a task reference count). So the runtime
 records what invariants actually read, and only writes to those objects are
-visible to the explorers (:meth:`ctxcheck.runtime.Execution.visible`).
+visible to the explorers (:meth:`ctxcheck.runtime.Execution.visible`); and
+it records it per invariant, and per part of an invariant (:func:`part`),
+so that only writes seen by one part are ordered against each other.
+
+What has been read is *learnt*: the record is shared by every run of one
+search, and an object counts as read from the first state in which some
+invariant read it. Object ids are the same in every run
+(:meth:`ctxcheck.machine.Machine.register`), so what one run learnt holds
+for the next. The explorers prime the record on the initial state. This is
+an approximation, stated here because a verdict depends on it: a write to an
+object that no invariant has read in any state explored so far is treated as
+invisible, and an invariant that would read it only in a state the reduced
+search never reaches could be missed. The tests check the reduced search
+against the naive one (every interleaving) on every perf_counter model and
+on generated programs, and they agree.
 
 Recording works by swapping, for the duration of the invariant checks only,
 the attribute descriptors through which a property can see shared state
 (a cell's value, a list node's links, a lock's holder, a struct's freed
-flag, a CPU's interrupt handler, a thread's IRQ and preemption state) for ones that note the object's id. The
-normal execution path pays nothing.
+flag, a CPU's interrupt handler, a thread's IRQ and preemption state) for
+ones that note the object's id. The normal execution path pays nothing.
 """
 
 from __future__ import annotations
@@ -147,8 +161,8 @@ class part:  # noqa: N801 - used like a function: ``with part(ctx):``
     seen only by one context's check and a write seen only by another's
     need no ordering between them. ``key`` is a shared object (a struct, a
     cell: it stands for its id, which is the same in every execution), a
-    CPU (its name), or a name that is the same in every execution. Outside invariant checks (a property called by a test)
-    it does nothing.
+    CPU (its name), or a name that is the same in every execution.
+    Outside invariant checks (a property called by a test) it does nothing.
     """
 
     __slots__ = ("key", "saved")

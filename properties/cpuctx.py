@@ -94,7 +94,9 @@ def _counter_scheduled(m: Machine, s: PerfState, counter: Any) -> str | None:
         return None
     if _settling(m, s, ctx, oncpu):
         return None
-    return f"{counter.name} is ACTIVE on cpu{oncpu} but its context {ctx.name} is not scheduled there"
+    return (
+        f"{counter.name} is ACTIVE on cpu{oncpu} but its context {ctx.name} is not scheduled there"
+    )
 
 
 def _active(counter: Any) -> bool:

@@ -39,12 +39,14 @@ CHECKS: list[tuple[str, str, dict[str, int], dict[str, Any]]] = [
     ("perf_counter.enable_task_ctx", "mutant-no-enable-task-ctx", {}, {}),
     ("perf_counter.fork_inherit", "pre", {}, {}),
     ("perf_counter.fork_inherit", "post", {}, {}),
+    ("perf_counter.ctx_create", "pre", {"openers": 2, "switches": 0}, {}),
+    ("perf_counter.ctx_create", "post", {"openers": 2, "switches": 0}, {}),
     ("perf_counter.ctx_create", "post", {"openers": 1}, {}),
     ("perf_counter.ctx_create", "mutant-no-install-task-ctx", {"openers": 1}, {}),
     ("perf_counter.ctx_create", "mutant-no-cmpxchg", {"openers": 2, "switches": 0},
      {"explorer": "bounded", "max_preemptions": 1}),
-    ("perf_counter.double_del", "pre", {}, {"explorer": "bounded", "max_preemptions": 1}),
-    ("perf_counter.ctx_lifetime", "post", {}, {"max_executions": 300}),
+    ("perf_counter.double_del", "pre", {}, {}),
+    ("perf_counter.ctx_lifetime", "post", {}, {}),
 ]  # fmt: skip
 
 

@@ -14,18 +14,36 @@ shortest counterexample (fewest steps).
 Generators cannot be copied, so a state is represented by the schedule that
 reaches it and re-reached by replaying that schedule from the initial
 state; only the fingerprints (16 bytes each) of visited states stay in
-memory, plus the schedules of the frontier. ``stats.executions`` counts
-these replays (one per edge of the state graph explored), ``stats.states``
-the distinct states.
+memory, plus the schedules of the frontier, packed into 4 bytes a step (a
+list of tuples costs some 64 bytes a step, and a breadth-first frontier can
+hold a whole level of the graph). Successors are fingerprinted one at a
+time, so a single execution is alive besides the parent's replay.
+``stats.executions`` counts these replays (one per edge of the state graph
+explored), ``stats.states`` the distinct states. BENCHMARKS.md gives the
+measured memory per stored state.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
+from collections.abc import Iterator
 
 from ctxcheck.explorers.base import Explorer, Schedule
 from ctxcheck.fingerprint import fingerprint
 from ctxcheck.runtime import Execution
+
+
+def pack(schedule: Schedule) -> bytes:
+    """A schedule as 16-bit (thread, outcome) pairs: the frontier's form of a state."""
+    return array("H", [x for step in schedule for x in step]).tobytes()
+
+
+def unpack(packed: bytes) -> Schedule:
+    """The schedule :func:`pack` packed."""
+    flat = array("H")
+    flat.frombytes(packed)
+    return list(zip(flat[::2], flat[1::2], strict=True))
 
 
 class BfsExplorer(Explorer):
@@ -35,24 +53,26 @@ class BfsExplorer(Explorer):
 
     def search(self) -> bool:
         start = self.execution()
-        visited = {fingerprint(start)}
+        #: fingerprints of every state reached (kept as attributes so that
+        #: their memory can be measured)
+        self.visited = {fingerprint(start)}
         self.stats.states = 1
         if start.finished:
             self.finish(start)
             return True
-        frontier: deque[Schedule] = deque([[]])
-        while frontier:
+        self.frontier: deque[bytes] = deque([pack([])])
+        while self.frontier:
             if self.out_of_budget():
                 return False
-            prefix = frontier.popleft()
+            prefix = unpack(self.frontier.popleft())
             for child in self._successors(prefix):
                 key = fingerprint(child)
-                if key in visited:
+                if key in self.visited:
                     continue
-                visited.add(key)
-                self.stats.states = len(visited)
+                self.visited.add(key)
+                self.stats.states = len(self.visited)
                 if not child.finished:
-                    frontier.append(list(child.schedule))
+                    self.frontier.append(pack(child.schedule))
         return True
 
     def _replay(self, schedule: Schedule) -> Execution:
@@ -60,14 +80,12 @@ class BfsExplorer(Explorer):
         ex.replay(schedule)
         return ex
 
-    def _successors(self, prefix: Schedule) -> list[Execution]:
+    def _successors(self, prefix: Schedule) -> Iterator[Execution]:
         """Every state one step after the one ``prefix`` reaches (one replay each)."""
         parent = self._replay(prefix)
         choices = [(t, b) for t in parent.enabled() for b in range(parent.branches(t))]
-        children = []
         for i, (tid, branch) in enumerate(choices):
             ex = parent if i == 0 else self._replay(prefix)
             ex.step(tid, branch)
             self.finish(ex)
-            children.append(ex)
-        return children
+            yield ex

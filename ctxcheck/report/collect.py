@@ -128,15 +128,16 @@ def hunt(model: Model, variant: str, cut: Result, timeout: float | None) -> Resu
     it finds is a real violation; if it finds nothing the cut proof stands.
     """
     found = check(model, variant=variant, explorer="bounded", timeout=timeout,
-                  max_preemptions=HUNT_PREEMPTIONS)  # fmt: skip
+                  max_preemptions=HUNT_PREEMPTIONS, **cut.params)  # fmt: skip
     return found if found.violations else cut
 
 
 def collect_model(
     model: Model, on_variant: Callable[[str], None] | None = None, timeout: float | None = None
 ) -> ModelReport:
-    """Check every variant of ``model`` at its default parameters.
+    """Check every variant of ``model`` at its proof parameters.
 
+    Those are the defaults, except where the model sets ``proof_params``.
     ``timeout`` bounds each check; a check it cuts is reported inconclusive.
     """
     expectations = {e.variant: e for e in model.expectations}
@@ -144,7 +145,13 @@ def collect_model(
     for variant in model.variants:
         if on_variant is not None:
             on_variant(variant.name)
-        result = check(model, variant=variant.name, explorer=PROOF_EXPLORER, timeout=timeout)
+        result = check(
+            model,
+            variant=variant.name,
+            explorer=PROOF_EXPLORER,
+            timeout=timeout,
+            **model.proof_params,
+        )
         if not result.exhaustive and not result.violations:
             result = hunt(model, variant.name, result, timeout)
         exp = expectations.get(variant.name)

@@ -78,12 +78,15 @@ MODEL = Model(
         Expectation(
             "post",
             False,
-            ("memory_safety",),
+            ("memory_safety", "consistent_cpuctx", "no_leak"),
             "finding in a63eaf34: find_get_context reads task->perf_counter_ctxp with no "
             "reference; the task exits, perf_counter_exit_task drops the last reference "
             "and kfrees the context, then perf_counter_alloc's get_ctx increments freed "
-            "memory. Also an open after exit re-adopts a fresh context of the exiting task "
-            "(consistent_cpuctx). Upstream later made find_get_context check PF_EXITING.",
+            "memory. The same attach-vs-exit race, other schedules: the install IPI "
+            "adopts the context after exit cleared perf_counter_ctxp (cpuctx->task_ctx "
+            "left pointing at it: consistent_cpuctx), and the context exit no longer "
+            "owns is never freed (no_leak). Upstream later made find_get_context check "
+            "PF_EXITING.",
             finding=True,
         ),
     ),
