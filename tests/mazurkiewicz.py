@@ -24,11 +24,12 @@ the naive explorer ran and never decides what to explore.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ctxcheck import ops
 from ctxcheck.explorers.base import Budget, Outcome
 from ctxcheck.explorers.deps import (
+    CREATE,
     ERROR_FOOTPRINT,
     dependent,
     has_invariants,
@@ -62,6 +63,8 @@ class TraceCount:
 
     traces: int
     executions: int
+    #: traces when creation order does not count (the equivalence dpor uses)
+    coarse: int = 0
 
 
 class _NamingExecution(Execution):
@@ -71,7 +74,7 @@ class _NamingExecution(Execution):
         super().__init__(model, config, max_steps)
         self.observing = has_invariants(model)
         self.names = {t.tid: str(t.tid) for t in self.machine.threads}
-        self.objects = {oid: str(oid) for oid in range(len(self.machine.objects))}
+        self.objects = {o.oid: str(i) for i, o in enumerate(self.machine.objects)}
         self.seqs: dict[str, int] = {}
         self.named: list[Event] = []
 
@@ -82,8 +85,8 @@ class _NamingExecution(Execution):
         super().step(tid, branch)
         name = self.names[tid]
         seq = self.seqs[name] = self.seqs.get(name, 0) + 1
-        for oid in range(nobj, len(m.objects)):
-            self.objects[oid] = f"{name}/{seq}/{oid - nobj}"
+        for i, obj in enumerate(m.objects[nobj:]):
+            self.objects[obj.oid] = f"{name}/{seq}/{i}"
         spawned = []
         for new in range(nthr, len(m.threads)):
             self.names[new] = f"{name}.{seq}.{new - nthr}"
@@ -131,6 +134,18 @@ def _oid(name: str) -> int | str:
     return value if value < 0 else name
 
 
+def without_creation_order(events: list[Event]) -> list[Event]:
+    """The events as ``dpor`` relates them: creation steps do not write ``CREATE``.
+
+    Objects and threads here are named by their creator, so two creations in
+    other threads commute once the pseudo-object is gone.
+    """
+    create = str(CREATE)
+    return [
+        replace(e, footprint=tuple(f for f in e.footprint if f[0] != create)) for e in events
+    ]
+
+
 def canonical(events: list[Event]) -> tuple[Event, ...]:
     """The least linearisation of the happens-before order of ``events``."""
     n = len(events)
@@ -169,4 +184,6 @@ def naive_and_traces(model: Model, config: Config | None = None) -> tuple[Outcom
     """
     config = config or model.config(None, {})
     outcome, runs = naive_runs(model, config)
-    return outcome, TraceCount(len({canonical(run) for run in runs}), len(runs))
+    traces = len({canonical(run) for run in runs})
+    coarse = len({canonical(without_creation_order(run)) for run in runs})
+    return outcome, TraceCount(traces, len(runs), coarse)
