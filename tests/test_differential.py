@@ -89,8 +89,10 @@ class Tally:
     seconds: Counter[str] = field(default_factory=Counter)
     bfs_states: int = 0
     traces: int = 0
+    coarse: int = 0
     odpor_is_traces: int = 0
     dpor_is_traces: int = 0
+    dpor_is_coarse: int = 0
     threads: Counter[int] = field(default_factory=Counter)
 
     def add(self, program: Program, agreed: Agreement) -> None:
@@ -107,8 +109,10 @@ class Tally:
             self.seconds[name] += o.stats.seconds
         self.bfs_states += out["bfs"].stats.states or 0
         self.traces += agreed.traces.traces
+        self.coarse += agreed.traces.coarse
         self.odpor_is_traces += out["odpor"].stats.executions == agreed.traces.traces
         self.dpor_is_traces += out["dpor"].stats.executions == agreed.traces.traces
+        self.dpor_is_coarse += out["dpor"].stats.executions == agreed.traces.coarse
 
     def summary(self, wall: float) -> dict[str, object]:
         naive = self.executions["naive"]
@@ -123,8 +127,10 @@ class Tally:
             "explorer_seconds": {k: round(v, 1) for k, v in self.seconds.items()},
             "bfs_states": self.bfs_states,
             "mazurkiewicz_traces": self.traces,
+            "traces_without_creation_order": self.coarse,
             "odpor_equals_traces": self.odpor_is_traces,
             "dpor_equals_traces": self.dpor_is_traces,
+            "dpor_equals_traces_without_creation_order": self.dpor_is_coarse,
             "dpor_over_naive": round(self.executions["dpor"] / naive, 4) if naive else None,
             "seed": LARGE_SEED,
             "wall_seconds": round(wall, 1),
