@@ -87,6 +87,16 @@ def test_counterexample_artifacts_are_written(hostile: Path, tmp_path: Path) -> 
     assert (out / art["graph"]).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
+def test_a_counterexample_the_proof_no_longer_has_is_removed(hostile: Path, tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    reports, _, _ = run([str(hostile)], out)
+    art = Path(reports[0].variants[0].artifacts["counted"]["json"])
+    stale = out / art.parent / "post.gone_property.json"
+    stale.write_text("{}")
+    run([str(hostile)], out)
+    assert not stale.exists() and (out / art).is_file()
+
+
 def test_html_escapes_model_strings(hostile: Path, tmp_path: Path) -> None:
     out = tmp_path / "rep"
     run([str(hostile)], out)

@@ -8,8 +8,9 @@ reports cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ctxcheck.api import check
 from ctxcheck.model import Expectation, Model
@@ -120,6 +121,11 @@ def mutant_row(vr: VariantReport, baseline: set[str]) -> MutantRow:
 HUNT_PREEMPTIONS = 2
 
 
+def _params(values: Mapping[str, int]) -> dict[str, Any]:
+    """Model parameters as keyword arguments of :func:`ctxcheck.check`."""
+    return dict(values)
+
+
 def hunt(model: Model, variant: str, cut: Result, timeout: float | None) -> Result:
     """A proof was cut short: look for a counterexample with few preemptions.
 
@@ -128,7 +134,7 @@ def hunt(model: Model, variant: str, cut: Result, timeout: float | None) -> Resu
     it finds is a real violation; if it finds nothing the cut proof stands.
     """
     found = check(model, variant=variant, explorer="bounded", timeout=timeout,
-                  max_preemptions=HUNT_PREEMPTIONS, **cut.params)  # fmt: skip
+                  max_preemptions=HUNT_PREEMPTIONS, **_params(cut.params))  # fmt: skip
     return found if found.violations else cut
 
 
@@ -150,7 +156,7 @@ def collect_model(
             variant=variant.name,
             explorer=PROOF_EXPLORER,
             timeout=timeout,
-            **model.proof_params,
+            **_params(model.proof_params),
         )
         if not result.exhaustive and not result.violations:
             result = hunt(model, variant.name, result, timeout)

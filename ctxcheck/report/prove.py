@@ -46,6 +46,10 @@ def write_artifacts(mr: ModelReport, outdir: Path, svgs: dict[str, str]) -> list
     digest = model_hash(mr.model)
     folder = Path("traces") / _safe(mr.model.name)
     (outdir / folder).mkdir(parents=True, exist_ok=True)
+    # a counterexample this proof no longer has must not outlive it
+    for old in (outdir / folder).iterdir():
+        if old.is_file() and old.suffix in (".json", ".svg", ".png"):
+            old.unlink()
     for vr in mr.variants:
         for v in vr.result.violations:
             stem = folder / f"{_safe(vr.variant)}.{_safe(v.property)}"
