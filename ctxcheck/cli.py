@@ -107,7 +107,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="measure explorer speed; writes tables")
     p.add_argument("--quick", action="store_true", help="small sizes only")
-    p.add_argument("-o", "--output", help="write the Markdown tables here")
+    p.add_argument("-o", "--output", help="merge the Markdown sections into this file")
+    p.add_argument(
+        "--models",
+        metavar="PREFIX",
+        help="measure every exhaustive explorer on the models under PREFIX",
+    )
+    p.add_argument(
+        "--cap", type=_seconds, default=20.0, help="time cap of each --models check (20)"
+    )
+    p.add_argument(
+        "--scale",
+        metavar="TARGET:PARAM=A..B[,K=V...]",
+        help="measure TARGET with PARAM = A..B under each exhaustive explorer",
+    )
+    p.add_argument(
+        "--scale-cap",
+        type=_seconds,
+        default=300.0,
+        help="time cap of each --scale check; an explorer stops at its first cut run (300)",
+    )
+    p.add_argument("--scale-variant", help="variant for --scale (default: post, or the first)")
     return parser
 
 
@@ -249,7 +269,10 @@ def _cmd_prove(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from ctxcheck import bench
 
-    return bench.main(quick=args.quick, output=args.output)
+    return bench.main(
+        quick=args.quick, output=args.output, models=args.models, cap=args.cap,
+        scale=args.scale, scale_cap=args.scale_cap, scale_variant=args.scale_variant,
+    )  # fmt: skip
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
