@@ -141,9 +141,7 @@ def without_creation_order(events: list[Event]) -> list[Event]:
     other threads commute once the pseudo-object is gone.
     """
     create = str(CREATE)
-    return [
-        replace(e, footprint=tuple(f for f in e.footprint if f[0] != create)) for e in events
-    ]
+    return [replace(e, footprint=tuple(f for f in e.footprint if f[0] != create)) for e in events]
 
 
 def canonical(events: list[Event]) -> tuple[Event, ...]:
