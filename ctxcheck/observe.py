@@ -34,12 +34,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from ctxcheck.machine import CPU, Thread
 from ctxcheck.objects import Cell, ListHead, Lock, Struct
-
-_S = TypeVar("_S", bound="_Sink")
 
 
 def _cpu_of(thread: Thread) -> int | None:
@@ -47,62 +45,34 @@ def _cpu_of(thread: Thread) -> int | None:
     return thread.cpu.exec.oid if thread.cpu is not None else None
 
 
-def _own(obj: Any) -> int:
-    return int(obj.oid)
-
-
 #: (class, attribute, how to find the id of the object that attribute belongs to)
 _WATCHED: tuple[tuple[type, str, Callable[[Any], int | None]], ...] = (
-    (Cell, "value", _own),
-    (ListHead, "next", _own),
-    (ListHead, "prev", _own),
-    (Lock, "holder", _own),
-    (Struct, "freed", _own),
+    (Cell, "value", lambda o: o.oid),
+    (ListHead, "next", lambda o: o.oid),
+    (ListHead, "prev", lambda o: o.oid),
+    (Lock, "holder", lambda o: o.oid),
+    (Struct, "freed", lambda o: o.oid),
     (CPU, "handler", lambda o: o.exec.oid),
     (Thread, "irqs_off", _cpu_of),
     (Thread, "preempt_count", _cpu_of),
 )
 
 
-def _tracking(slot: Any, oid_of: Callable[[Any], int | None], seen: Any) -> property:
+def _tracking(slot: Any, oid_of: Callable[[Any], int | None], reads: PropertyReads) -> property:
     """A property that reads ``slot`` and notes the id (the hot path of checks)."""
     sget = slot.__get__
-    sset = slot.__set__
-    if isinstance(seen, PropertyReads):
-        masks = seen.masks
-        reads = seen
+    masks = reads.masks
 
-        if oid_of is _own:
+    def get(self: Any) -> Any:
+        oid = oid_of(self)
+        if oid is not None:
+            bit = reads.bit
+            old = masks.get(oid, 0)
+            if not old & bit:
+                masks[oid] = old | bit
+        return sget(self)
 
-            def get(self: Any) -> Any:
-                oid = self.oid
-                bit = reads.bit
-                old = masks.get(oid, 0)
-                if not old & bit:
-                    masks[oid] = old | bit
-                return sget(self)
-
-        else:
-
-            def get(self: Any) -> Any:
-                oid = oid_of(self)
-                if oid is not None:
-                    bit = reads.bit
-                    old = masks.get(oid, 0)
-                    if not old & bit:
-                        masks[oid] = old | bit
-                return sget(self)
-
-    else:
-        add = seen.add
-
-        def get(self: Any) -> Any:
-            oid = oid_of(self)
-            if oid is not None:
-                add(oid)
-            return sget(self)
-
-    return property(get, sset)
+    return property(get, slot.__set__)
 
 
 class PropertyReads:
@@ -185,27 +155,18 @@ class part:  # noqa: N801 - used like a function: ``with part(ctx):``
             _judging[-1].bit = self.saved
 
 
-class _Sink(Protocol):
-    def add(self, oid: int, /) -> None: ...
-
-
 @contextmanager
-def reads_into(seen: _S) -> Iterator[_S]:
-    """Within the block, every read of watched shared state adds an id to ``seen``.
-
-    ``seen`` is a set, or a :class:`PropertyReads`.
-    """
+def reads_into(reads: PropertyReads) -> Iterator[PropertyReads]:
+    """Within the block, every read of watched shared state is noted in ``reads``."""
     saved = []
     for cls, name, oid_of in _WATCHED:
         slot = cls.__dict__[name]
         saved.append((cls, name, slot))
-        setattr(cls, name, _tracking(slot, oid_of, seen))
-    if isinstance(seen, PropertyReads):
-        _judging.append(seen)
+        setattr(cls, name, _tracking(slot, oid_of, reads))
+    _judging.append(reads)
     try:
-        yield seen
+        yield reads
     finally:
-        if isinstance(seen, PropertyReads):
-            _judging.pop()
+        _judging.pop()
         for cls, name, slot in saved:
             setattr(cls, name, slot)

@@ -1008,13 +1008,12 @@ class Judge(Op):
         self.label = label
 
     def footprint(self, m: Machine, t: Thread) -> Footprint:
-        from ctxcheck.observe import reads_into
+        from ctxcheck.observe import PropertyReads, reads_into
 
-        seen: set[int] = set()
-        with reads_into(seen):
+        with reads_into(PropertyReads()) as reads:
             self.judge()
         fp: list[tuple[int, int]] = []
-        for oid in sorted(seen):
+        for oid in sorted(reads.masks):
             fp.extend(_access(m.by_oid[oid], READ))
         return tuple(fp)
 
