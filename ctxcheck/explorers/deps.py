@@ -100,3 +100,26 @@ def dependent(a: Footprint, b: Footprint) -> bool:
             if oid2 == UNIVERSAL or (oid == oid2 and not (ka == ops.READ and kb == ops.READ)):
                 return True
     return not a and any(oid == UNIVERSAL for oid, _ in b)
+
+
+def disabled_by(ex: Execution, before: list[int], tid: int) -> list[int]:
+    """Threads enabled before ``tid``'s step and stopped by it (not finished).
+
+    Turning IRQs off, an interrupt entering a CPU, a context switch or an
+    ``rcu_read_lock`` stop another thread from moving; when it moves again,
+    its nearest conflict is the step that let it go, the wrong place to go
+    back to, so the reducing explorers race the stopped thread with the step
+    that stopped it. A thread waiting for a lock the mover has just taken is
+    left out: the two acquisitions' race covers it.
+    """
+    now = set(ex.enabled())
+    mover = ex.thread(tid)
+    out = []
+    for q in before:
+        if q == tid or q in now or ex.thread(q).finished:
+            continue
+        pending = ex.thread(q).pending
+        if isinstance(pending, ops.Acquire) and pending.lock.holder is mover:
+            continue
+        out.append(q)
+    return out

@@ -39,6 +39,7 @@ from ctxcheck.explorers.deps import (
     ERROR_FOOTPRINT,
     UNIVERSAL,
     dependent,
+    disabled_by,
     has_invariants,
     step_footprint,
     stops_others,
@@ -356,22 +357,9 @@ class DporExplorer(Explorer):
 
     @staticmethod
     def _disabling_races(ex: Execution, node: _Node, tid: int) -> None:
-        """A step that disables a thread races with that thread's step.
-
-        Turning IRQs off, an interrupt entering a CPU, a context switch or an
-        rcu_read_lock stop another thread from moving; when it moves again,
-        its nearest conflict is the step that re-enabled it, the wrong place
-        to go back to. So the disabled thread is tried first, right here.
-        """
-        now = set(ex.enabled())
-        mover = ex.thread(tid)
-        for q in node.enabled:
-            if q == tid or q in now or ex.thread(q).finished:
-                continue
-            pending = ex.thread(q).pending
-            if isinstance(pending, ops.Acquire) and pending.lock.holder is mover:
-                continue  # a lock taken first: the acquisitions' race covers it
-            node.backtrack.add(q)
+        """A step that disables a thread races with that thread's step
+        (:func:`~ctxcheck.explorers.deps.disabled_by`): it is tried first, here."""
+        node.backtrack.update(disabled_by(ex, node.enabled, tid))
 
     @staticmethod
     def _violation_races(node: _Node, tid: int) -> None:

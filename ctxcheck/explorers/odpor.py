@@ -42,11 +42,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ctxcheck import ops
 from ctxcheck.explorers.base import Explorer
 from ctxcheck.explorers.deps import (
     ERROR_FOOTPRINT,
     dependent,
+    disabled_by,
     has_invariants,
     step_footprint,
     stops_others,
@@ -279,21 +279,9 @@ class OdporExplorer(Explorer):
 
     @staticmethod
     def _disabling_races(ex: Execution, st: _State, tid: int) -> None:
-        """A step that stops another thread from moving races with its step.
-
-        Turning IRQs off, an interrupt entering a CPU, a context switch:
-        when the stopped thread moves again, its nearest conflict is the step
-        that let it go, where it cannot be moved back to. Its step is offered
-        here instead. A lock taken first is left to the acquisitions' race.
-        """
-        now = set(ex.enabled())
-        mover = ex.thread(tid)
-        for q in st.enabled:
-            if q == tid or q in now or ex.thread(q).finished:
-                continue
-            pending = ex.thread(q).pending
-            if isinstance(pending, ops.Acquire) and pending.lock.holder is mover:
-                continue
+        """A step that stops another thread from moving races with its step
+        (:func:`~ctxcheck.explorers.deps.disabled_by`): the step is offered here."""
+        for q in disabled_by(ex, st.enabled, tid):
             for b in range(st.nbranches[q]):
                 st.offer([_Ev(q, b, st.fps[q])])
 
