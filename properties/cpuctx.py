@@ -86,7 +86,7 @@ def counters_on_scheduled_ctx(m: Machine, s: PerfState) -> str | None:
 
 
 def _counter_scheduled(m: Machine, s: PerfState, counter: Any) -> str | None:
-    if not alive(counter) or counter.state.value != ACTIVE:
+    if not _active(counter):
         return None
     ctx = counter.ctx.value
     oncpu = counter.oncpu.value
