@@ -183,6 +183,15 @@ class Model:
         """Built-in and model properties, in report order."""
         return [name for name, _ in BUILTIN_PROPERTIES] + [p.name for p in self.properties]
 
+    def invariants(self) -> list[Property]:
+        """The properties checked after every step (not only at the end), in order.
+
+        Their positions number them for the record of what each one reads
+        (:class:`ctxcheck.observe.PropertyReads`): one list, so the runtime
+        and the explorers' priming agree on the numbers.
+        """
+        return [p for p in self.properties if not p.final]
+
     def describe(self) -> dict[str, Any]:
         """What ``ctxcheck list --json`` shows for this model."""
         return {

@@ -111,7 +111,7 @@ class Execution:
         self.violation: Found | None = None
         self.steps = 0
         self.machine = Machine()
-        self._invariants = [p for p in model.properties if not p.final]
+        self._invariants = model.invariants()
         self._finals = [p for p in model.properties if p.final]
         #: which invariants have read which objects (see ctxcheck.observe); an
         #: explorer may share one record between its executions

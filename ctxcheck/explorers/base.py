@@ -162,7 +162,7 @@ class Explorer(ABC):
         """
         if not self._primed:
             self._primed = True
-            invariants = [p for p in self.model.properties if not p.final]
+            invariants = self.model.invariants()
             with reads_into(self.observed):
                 for i, prop in enumerate(invariants):
                     self.observed.judging(i)

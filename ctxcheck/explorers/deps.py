@@ -61,7 +61,7 @@ ERROR_FOOTPRINT: Footprint = ((UNIVERSAL, ops.WRITE),)
 
 def has_invariants(model: Model) -> bool:
     """Whether some property is checked after every step (not only at the end)."""
-    return any(not p.final for p in model.properties)
+    return bool(model.invariants())
 
 
 def stops_others(model: Model, found: Found | None) -> bool:
