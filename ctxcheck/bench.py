@@ -28,7 +28,9 @@ the engine knows nothing about:
   finishes (it explores exactly one execution per trace);
 * the scaling of one model in one parameter (``--scale
   TARGET:PARAM=A..B[,K=V...]``) under each exhaustive explorer, until a run
-  is cut by ``--scale-cap``.
+  is cut by ``--scale-cap``;
+* what naive would run on models it cannot finish (``--naive
+  TARGET[:K=V,...]``, :mod:`ctxcheck.bench_naive`).
 
 The tables are written into the output file section by section: a section
 the run produced replaces the section of the same heading, every other
@@ -50,6 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ctxcheck import bench_naive
 from ctxcheck.api import check
 from ctxcheck.errors import UsageError
 from ctxcheck.explorers import EXPLORERS, Budget, get_explorer
@@ -874,6 +877,8 @@ def _bench_command(
     scale_cap: float,
     scale_variant: str | None,
     output: str | None,
+    naive: Sequence[str] = (),
+    naive_cap: float = 900.0,
 ) -> str:
     """The command line that reproduces this run, for the tables' provenance."""
     parts = ["ctxcheck bench"]
@@ -885,6 +890,10 @@ def _bench_command(
         parts += ["--scale", scale, "--scale-cap", f"{scale_cap:g}"]
         if scale_variant:
             parts += ["--scale-variant", scale_variant]
+    for spec in naive:
+        parts += ["--naive", spec]
+    if naive:
+        parts += ["--naive-cap", f"{naive_cap:g}"]
     if output:
         parts += ["-o", output]
     return " ".join(parts)
@@ -908,22 +917,29 @@ def main(
     scale: str | None = None,
     scale_cap: float = 300.0,
     scale_variant: str | None = None,
+    naive: Sequence[str] = (),
+    naive_cap: float = 900.0,
 ) -> int:
     """Entry point of ``ctxcheck bench``: print the tables, or merge them into ``output``.
 
-    Without ``models`` and ``scale`` it measures the engine (the example
+    Without ``models``, ``scale`` and ``naive`` it measures the engine (the example
     models, the synthetic family, the check path). With either, it measures
     only what they ask for; each finished section is written at once, so an
     interrupted hour-long run keeps its first table.
     """
-    if models is None and scale is None:
+    if models is None and scale is None and not naive:
         text = report(QUICK if quick else FULL, quick)
         return _emit(output, text)
     # every option is validated before the first check runs
     selected = select_models(models) if models is not None else []
     spec = parse_scale(scale) if scale is not None else None
     target = validate_scale(spec, scale_variant) if spec is not None else None
-    command = _bench_command(quick, models, cap, scale, scale_cap, scale_variant, output)
+    naive_specs = [bench_naive.parse_naive(text) for text in naive]
+    for one in naive_specs:
+        bench_naive.validate_naive(one)
+    command = _bench_command(
+        quick, models, cap, scale, scale_cap, scale_variant, output, naive, naive_cap
+    )
     status = 0
     if models is not None:
         host, start, started = machine(), time.monotonic(), time.strftime("%Y-%m-%d %H:%M")
@@ -935,7 +951,22 @@ def main(
         srows = scale_rows(target[0], target[1], spec, scale_cap, on_row=_log)
         provenance = _provenance(command, started, host, time.monotonic() - start)
         status |= _emit(output, scale_section(spec, target[1], srows, scale_cap, provenance))
+    if naive_specs:
+        host, started = machine(), time.strftime("%Y-%m-%d %H:%M")
+        nrows, seconds = bench_naive.measure(naive_specs, naive_cap, on_row=_log_naive)
+        provenance = _provenance(command, started, host, seconds)
+        status |= _emit(output, bench_naive.naive_section(nrows, naive_cap, provenance))
     return status
+
+
+def _log_naive(row: bench_naive.NaiveRow) -> None:
+    print(
+        f"ctxcheck bench: {row.model} [{row.variant}] {_params_text(row.params)}: naive would "
+        f"run {bench_naive.paths_text(row.space)}; dpor {row.dpor_executions} executions, "
+        f"agree: {row.agree}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _emit(output: str | None, text: str) -> int:

@@ -128,6 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="time cap of each --scale check; an explorer stops at its first cut run (300)",
     )
     p.add_argument("--scale-variant", help="variant for --scale (default: post, or the first)")
+    p.add_argument(
+        "--naive",
+        action="append",
+        metavar="TARGET[:K=V,...]",
+        help="count the executions naive would run on every variant of TARGET (repeatable)",
+    )
+    p.add_argument(
+        "--naive-cap",
+        type=_seconds,
+        default=900.0,
+        help="time cap of each --naive walk and its dpor check (900)",
+    )
     return parser
 
 
@@ -272,6 +284,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return bench.main(
         quick=args.quick, output=args.output, models=args.models, cap=args.cap,
         scale=args.scale, scale_cap=args.scale_cap, scale_variant=args.scale_variant,
+        naive=args.naive or [], naive_cap=args.naive_cap,
     )  # fmt: skip
 
 

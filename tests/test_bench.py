@@ -1,4 +1,4 @@
-"""``ctxcheck bench --models/--scale``: the models' tables, how they are cut, where they go.
+"""``ctxcheck bench --models/--scale/--naive``: the models' tables, how they are cut, where they go.
 
 The real run measures the perf_counter models for most of an hour; these
 tests run the same code on ``examples.lost_update`` with caps of a fraction
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ctxcheck import bench
+from ctxcheck import bench, check
 from ctxcheck.loader import list_models
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -153,6 +153,10 @@ def test_bench_writes_its_sections_into_the_file(
         (["--scale", f"{LOST}:threads=2..3", "--scale-variant", "nope"], "no variant 'nope'"),
         (["--models", "no_such_prefix"], "--models 'no_such_prefix': no model"),
         (["--models", "examples", "--cap", "0"], "must be positive"),
+        (["--naive", ":threads=2"], "--naive ':threads=2': no model named"),
+        (["--naive", f"{LOST}:threads"], "'threads' is not K=N"),
+        (["--naive", f"{LOST}:nope=2"], "has no parameter 'nope'"),
+        (["--naive", LOST, "--naive-cap", "-1"], "must be positive"),
     ],
 )
 def test_bad_bench_options_exit_2(cli: Cli, args: list[str], message: str) -> None:
@@ -160,3 +164,23 @@ def test_bad_bench_options_exit_2(cli: Cli, args: list[str], message: str) -> No
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert proc.stdout == ""
+
+
+NAIVE_HEADERS = (
+    "| model | variant | params | states | transitions | naive would run | walk: violated "
+    "| walk s | dpor executions | dpor: violated | dpor s | agree |"
+)
+
+
+def test_naive_table_counts_what_naive_runs_and_compares_verdicts(cli: Cli) -> None:
+    proc = cli("bench", "--naive", f"{LOST}:threads=2")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["variant"]: r for r in _rows(proc.stdout, NAIVE_HEADERS)}
+    model = next(m for m in list_models("examples") if m.name == LOST)
+    assert set(rows) == {v.name for v in model.variants}
+    for variant, row in rows.items():
+        naive = check(LOST, variant=variant, explorer="naive", threads=2)
+        assert row["naive would run"] == f"{naive.stats.executions:,}"
+        assert row["agree"] == "yes"
+        assert row["walk: violated"] == (", ".join(sorted(naive.violated())) or "holds")
+    assert "--naive-cap 900" in proc.stdout
