@@ -20,8 +20,10 @@ an approximation, stated here because a verdict depends on it: a write to an
 object that no invariant has read in any state explored so far is treated as
 invisible, and an invariant that would read it only in a state the reduced
 search never reaches could be missed. The tests check the reduced search
-against the naive one (every interleaving) on every perf_counter model and
-on generated programs, and they agree.
+against an unreduced one on every variant of every perf_counter model at
+small bounds (naive, every interleaving, where it finishes; bfs, every
+reachable state and every transition out of it, on the three models naive
+cannot finish) and on generated programs, and they agree.
 
 Recording works by swapping, for the duration of the invariant checks only,
 the attribute descriptors through which a property can see shared state
