@@ -8,6 +8,7 @@ it counts exactly what naive runs where naive finishes.
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
+from test_explorers import SPIN
 
 from ctxcheck.explorers import Budget, Outcome, get_explorer
 from ctxcheck.loader import load_model
@@ -49,3 +50,11 @@ def test_a_cut_walk_says_so() -> None:
     model = load_model("perf_counter.double_del")
     space = count_paths(model, model.config("post", {}), timeout=0.0)
     assert not space.complete and space.paths is None
+
+
+def test_a_retry_loop_makes_naives_paths_unbounded() -> None:
+    # a try-lock loop that spins while the other thread holds the lock: the
+    # state graph has a cycle, naive only stops at --max-steps
+    space = count_paths(SPIN, SPIN.config(None, {"threads": 2}))
+    assert space.complete and space.paths is None
+    assert space.violated == set() and 0 < space.states < 100
