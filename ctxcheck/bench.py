@@ -772,8 +772,8 @@ def models_section(
         f"exactly one execution per trace); `executions/traces` divides each explorer's "
         f"executions by it (`≥` where the explorer was cut: a lower bound; `-` where the "
         f"count is unknown). dpor may come in under 1: its equivalence ignores the order "
-        f"in which threads and objects are created (`ctxcheck/explorers/deps.py`), which the "
-        f"trace count distinguishes. bfs counts one execution per edge of the state graph it "
+        f"in which threads are created (`ctxcheck/explorers/deps.py`), which the trace "
+        f"count distinguishes. bfs counts one execution per edge of the state graph it "
         f"replays, and reports the distinct states. A violated check went on to the end of "
         f"its search: the runs cut by a violation count as executions too.",
         "",

@@ -63,7 +63,8 @@ class TraceCount:
 
     traces: int
     executions: int
-    #: traces when creation order does not count (the equivalence dpor uses)
+    #: traces when the order of spawns does not count either (the equivalence
+    #: dpor uses; ``traces`` is odpor's: spawns ordered, allocations not)
     coarse: int = 0
 
 
@@ -135,7 +136,7 @@ def _oid(name: str) -> int | str:
 
 
 def without_creation_order(events: list[Event]) -> list[Event]:
-    """The events as ``dpor`` relates them: creation steps do not write ``CREATE``.
+    """The events as ``dpor`` relates them: spawn steps do not write ``CREATE``.
 
     Objects and threads here are named by their creator, so two creations in
     other threads commute once the pseudo-object is gone.

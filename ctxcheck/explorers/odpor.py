@@ -22,8 +22,8 @@ How the engine's features fit the theory:
   ``k.choose`` or failing ``kmalloc`` are different events of one thread;
   when one is taken the others are inserted into the state's wakeup tree;
 * dependence is the one :mod:`ctxcheck.explorers.deps` defines (footprints,
-  invariants, creation order, violations); a thread's steps come after the
-  step that spawned it;
+  invariants, the order of spawns, violations); a thread's steps come after
+  the step that spawned it;
 * races come from :class:`~ctxcheck.explorers.dpor.Trace`, which already
   treats locks right: two acquisitions of a lock race even though the
   release orders them, a release never races with the next acquisition;
