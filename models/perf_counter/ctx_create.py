@@ -20,8 +20,9 @@ repair ``task_ctx`` later, never make a second context).
 
 How it grows (dpor, every property, 2-core machine shared with other work):
 1 opener: 21 executions; 2 openers: 42 without a context switch (0.6 s),
-1,971 with one (46 s); 3 openers without a switch: not finished in
-100 s (over 5,000 executions). ``ctxcheck prove`` therefore checks this model
+1,971 with one (46 s); 3 openers: 14,303 without a switch (274 s), and at
+the defaults (one switch) cut after 224,916 executions in 90 minutes,
+nothing found (BENCHMARKS.md). ``ctxcheck prove`` therefore checks this model
 at ``openers=2, switches=0`` (``proof_params``), and says so in its bounds;
 the defaults stay the contract's. The naive explorer would run one
 execution per path of the state graph (``ctxcheck bench --naive``): 754,357
