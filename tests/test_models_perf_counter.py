@@ -16,6 +16,7 @@ hundreds of thousands to 10^17 executions.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import sys
 import pytest
 
 import ctxcheck
-from ctxcheck.explorers import Budget, get_explorer
+from ctxcheck.explorers import Budget, Outcome, get_explorer
 from ctxcheck.loader import load_model
 
 MODELS = [
@@ -64,6 +65,16 @@ CHECKS: list[tuple[str, str, dict[str, int]]] = [
 ]  # fmt: skip
 
 
+@functools.cache
+def exhaustive_outcome(
+    explorer: str, name: str, variant: str, params: tuple[tuple[str, int], ...]
+) -> Outcome:
+    """One search, kept for the module: the verdict test and the oracle test share dpor's."""
+    model = load_model(name)
+    budget = Budget(max_steps=model.max_steps)
+    return get_explorer(explorer)(model, model.config(variant, dict(params)), budget).run()
+
+
 def _expectation(name: str, variant: str) -> ctxcheck.Expectation:
     for exp in load_model(name).expectations:
         if exp.variant == variant:
@@ -83,10 +94,7 @@ def test_declared_verdict(name: str, variant: str, params: dict[str, int]) -> No
     # counterexample (tests/test_minimize.py covers that; here it would triple
     # the time); the proof in reports/ shows the minimal ones
     exp = _expectation(name, variant)
-    model = load_model(name)
-    explorer = get_explorer("dpor")
-    budget = Budget(max_steps=model.max_steps)
-    outcome = explorer(model, model.config(variant, params), budget).run()
+    outcome = exhaustive_outcome("dpor", name, variant, tuple(sorted(params.items())))
     found = set(outcome.discoveries)
     assert outcome.exhaustive, f"{variant}: cut ({outcome.stopped})"
     if exp.holds:
@@ -151,15 +159,16 @@ def test_naive_agrees_with_dpor(name: str) -> None:
         assert results["dpor"].stats.executions <= results["naive"].stats.executions
 
 
-#: the models naive cannot finish in a test at any bound they allow, at
-#: small bounds: naive would run one execution per maximal path of their
-#: state graph, 754,357 for ctx_create with one opener and 10^9 to 10^17 for
-#: the others (ctxcheck.statespace; BENCHMARKS.md), so the unreduced oracle
-#: there is bfs: every reachable state of the full interleaving semantics and
-#: every transition out of it, no reduction
-BFS_AGREES = {
-    "perf_counter.double_del": {"cpus": 1},
-    "perf_counter.ctx_lifetime": {"cpus": 1},
+#: the models naive cannot finish in a test at any bound they allow: naive
+#: would run one execution per maximal path of their state graph, 754,357
+#: for ctx_create with one opener and 10^9 to 10^17 for the others at the
+#: bounds below (ctxcheck.statespace; BENCHMARKS.md), so the unreduced
+#: oracle there is bfs: every reachable state of the full interleaving
+#: semantics and every transition out of it, no reduction
+BFS_AGREES: dict[str, dict[str, int]] = {
+    # at their defaults: the same dpor searches as the verdict tests above
+    "perf_counter.double_del": {},
+    "perf_counter.ctx_lifetime": {},
     # one opener: two (cpus=1, no switch) already take bfs over 5 minutes;
     # with one opener the race is the install IPI against the context switch
     "perf_counter.ctx_create": {"openers": 1, "switches": 1},
@@ -171,12 +180,8 @@ BFS_CASES = [(n, v.name) for n in sorted(BFS_AGREES) for v in load_model(n).vari
     ("name", "variant"), BFS_CASES, ids=[f"{n[13:]}[{v}]" for n, v in BFS_CASES]
 )
 def test_the_unreduced_stateful_search_agrees_with_dpor(name: str, variant: str) -> None:
-    model = load_model(name)
-    config = model.config(variant, BFS_AGREES[name])
-    outcomes = {
-        ex: get_explorer(ex)(model, config, Budget(max_steps=model.max_steps)).run()
-        for ex in ("bfs", "dpor")
-    }
+    params = tuple(sorted(BFS_AGREES[name].items()))
+    outcomes = {ex: exhaustive_outcome(ex, name, variant, params) for ex in ("bfs", "dpor")}
     assert all(o.exhaustive for o in outcomes.values()), variant
     assert set(outcomes["bfs"].discoveries) == set(outcomes["dpor"].discoveries), variant
 
