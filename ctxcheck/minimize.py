@@ -170,7 +170,7 @@ class _Search:
         enabled = list(ex.enabled())
         fps = {t: step_footprint(ex, t, self.visible) for t in enabled} if self._sleep else {}
         explored: dict[Choice, ops.Footprint] = {}
-        for choice in _ordered(ex, last):
+        for choice in ex.choices(last):
             tid = choice[0]
             p = preempts + (last is not None and tid != last and last in enabled)
             if choice in sleep or (self._max_preempt is not None and p > self._max_preempt):
@@ -216,14 +216,6 @@ class _Search:
             for choice, other in sleepers.items()
             if choice[0] != tid and not dependent(other, fp)
         }
-
-
-def _ordered(ex: Execution, last: int | None) -> list[Choice]:
-    """Every (thread, outcome) that may move next, the last mover first."""
-    tids = ex.enabled()
-    if last in tids:
-        tids = [last] + [t for t in tids if t != last]
-    return [(t, b) for t in tids for b in range(ex.branches(t))]
 
 
 # -- cheap reductions of one schedule -----------------------------------------

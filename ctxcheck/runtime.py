@@ -143,6 +143,13 @@ class Execution:
         """The thread with id ``tid``."""
         return self.machine.threads[tid]
 
+    def choices(self, first: int | None = None) -> list[tuple[int, int]]:
+        """Every (thread, outcome) that may move next; thread ``first`` first, if it can."""
+        tids = self._enabled
+        if first in tids:
+            tids = [first] + [t for t in tids if t != first]
+        return [(t, b) for t in tids for b in range(self.branches(t))]
+
     def branches(self, tid: int) -> int:
         """How many outcomes the next step of ``tid`` has."""
         t = self.machine.threads[tid]

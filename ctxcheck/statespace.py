@@ -63,10 +63,6 @@ class _Frame:
         self.total = 0
 
 
-def _choices(ex: Execution) -> list[tuple[int, int]]:
-    return [(t, b) for t in ex.enabled() for b in range(ex.branches(t))]
-
-
 class _Walk:
     """The depth-first walk of one state graph, with what it has counted so far."""
 
@@ -82,7 +78,7 @@ class _Walk:
         self.violated: set[str] = set()
 
     def push(self, ex: Execution, schedule: Schedule) -> None:
-        frame = _Frame(fingerprint(ex), schedule, _choices(ex))
+        frame = _Frame(fingerprint(ex), schedule, ex.choices())
         self.stack.append(frame)
         self.on_stack.add(frame.key)
 

@@ -33,7 +33,6 @@ from hypothesis import strategies as st
 from ctxcheck.counterexample import build_violation, record
 from ctxcheck.errors import UsageError
 from ctxcheck.explorers.base import Budget, Discovery, Stats
-from ctxcheck.explorers.naive import ordered_choices
 from ctxcheck.loader import load_model
 from ctxcheck.machine import Machine
 from ctxcheck.model import Config, Model
@@ -138,7 +137,7 @@ def _runs(draw: st.DrawFn, model: Model, config: Config, budget: Budget) -> Sche
     ex = _start(model, config, budget)
     last: int | None = None
     while not ex.finished:
-        alts = ordered_choices(ex, last)
+        alts = ex.choices(last)
         # drawn even when there is one choice: the length of hypothesis's
         # choice sequence is then the schedule's, so shrinking shortens it
         pick = draw(st.integers(0, len(alts) - 1))

@@ -83,7 +83,7 @@ class BfsExplorer(Explorer):
     def _successors(self, prefix: Schedule) -> Iterator[Execution]:
         """Every state one step after the one ``prefix`` reaches (one replay each)."""
         parent = self._replay(prefix)
-        choices = [(t, b) for t in parent.enabled() for b in range(parent.branches(t))]
+        choices = parent.choices()
         for i, (tid, branch) in enumerate(choices):
             ex = parent if i == 0 else self._replay(prefix)
             ex.step(tid, branch)

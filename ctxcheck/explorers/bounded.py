@@ -19,7 +19,7 @@ until nothing is filed, which is a complete search.
 from __future__ import annotations
 
 from ctxcheck.explorers.base import Explorer, Schedule
-from ctxcheck.explorers.naive import check_replay, ordered_choices
+from ctxcheck.explorers.naive import check_replay
 from ctxcheck.runtime import Execution
 
 Choice = tuple[int, int]
@@ -108,7 +108,7 @@ class BoundedExplorer(Explorer):
     @staticmethod
     def _allowed(ex: Execution, last: int | None, filed: list[Schedule]) -> list[Choice]:
         """Choices that are no preemption; file the others for the next round."""
-        alts = ordered_choices(ex, last)
+        alts = ex.choices(last)
         if last is None or last not in ex.enabled():
             return alts
         for choice in alts:

@@ -28,14 +28,6 @@ class _Node:
         self.sig = sig
 
 
-def ordered_choices(ex: Execution, last: int | None) -> list[Choice]:
-    """Every (thread, outcome) that may move next, the last mover first."""
-    tids = ex.enabled()
-    if last in tids:
-        tids = [last] + [t for t in tids if t != last]
-    return [(t, b) for t in tids for b in range(ex.branches(t))]
-
-
 class NaiveExplorer(Explorer):
     """Exhaustive depth-first search over all interleavings."""
 
@@ -52,7 +44,7 @@ class NaiveExplorer(Explorer):
                 ex.step(tid, branch)
                 last = tid
             while not ex.finished:
-                alts = ordered_choices(ex, last)
+                alts = ex.choices(last)
                 tid, branch = alts[0]
                 stack.append(_Node(alts, ex.signature(tid)))
                 ex.step(tid, branch)
