@@ -109,16 +109,6 @@ class PropertyReads:
         self.prop = prop
         self.bit = self.bit_of(prop)
 
-    def add(self, oid: int) -> None:
-        """Note that the current invariant (part) read ``oid``."""
-        self.masks[oid] = self.masks.get(oid, 0) | self.bit
-
-    def __contains__(self, oid: object) -> bool:
-        return oid in self.masks
-
-    def mask(self, oid: int) -> int:
-        """The invariants (parts) that read ``oid``, as a bit mask (0: none)."""
-        return self.masks.get(oid, 0)
 
 
 #: the record invariants are reading into right now (inside reads_into)

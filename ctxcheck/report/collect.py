@@ -122,7 +122,11 @@ HUNT_PREEMPTIONS = 2
 
 
 def _params(values: Mapping[str, int]) -> dict[str, Any]:
-    """Model parameters as keyword arguments of :func:`ctxcheck.check`."""
+    """Model parameters as keyword arguments of :func:`ctxcheck.check`.
+
+    Typed ``Any`` on purpose: spread as ``**Mapping[str, int]``, mypy would
+    check the ints against ``check``'s other keywords (``progress``, ...).
+    """
     return dict(values)
 
 
