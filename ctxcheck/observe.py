@@ -34,12 +34,14 @@ ones that note the object's id. The normal execution path pays nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from ctxcheck.machine import CPU, Thread
 from ctxcheck.objects import Cell, ListHead, Lock, Struct
+
+T = TypeVar("T")
 
 
 def _cpu_of(thread: Thread) -> int | None:
@@ -110,7 +112,6 @@ class PropertyReads:
         self.bit = self.bit_of(prop)
 
 
-
 #: the record invariants are reading into right now (inside reads_into)
 _judging: list[PropertyReads] = []
 
@@ -145,6 +146,25 @@ class part:  # noqa: N801 - used like a function: ``with part(ctx):``
     def __exit__(self, *exc: object) -> None:
         if _judging:
             _judging[-1].bit = self.saved
+
+
+def judge_parts(
+    items: Iterable[T],
+    judge: Callable[[T], str | None],
+    key: Callable[[T], Hashable] | None = None,
+) -> str | None:
+    """The first message ``judge`` gives over ``items``, each judged as its own part.
+
+    The loop of every invariant of the form "for every context (CPU, task),
+    ...": each item's check runs in ``with part(...)``, keyed by the item
+    itself or by ``key(item)`` (a CPU for a ``(cpu, cpuctx)`` pair).
+    """
+    for item in items:
+        with part(item if key is None else key(item)):
+            message = judge(item)
+        if message:
+            return message
+    return None
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from ctxcheck import Machine, Property
-from ctxcheck.observe import part
+from ctxcheck.observe import judge_parts
 from properties.state import PerfState, alive, cpu_busy
 
 ACTIVE = 1
@@ -31,12 +31,16 @@ ACTIVE = 1
 
 def consistent_cpuctx(m: Machine, s: PerfState) -> str | None:
     """task_ctx of every CPU against the task running there."""
-    for cpu, cpuctx in zip(m.cpus, s.cpuctx, strict=True):
-        with part(cpu):
-            message = _cpu_consistent(m, s, cpu, cpuctx)
-        if message:
-            return message
-    return None
+    return judge_parts(
+        zip(m.cpus, s.cpuctx, strict=True),
+        lambda pair: _cpu_consistent(m, s, *pair),
+        key=_cpu_of_pair,
+    )
+
+
+def _cpu_of_pair(pair: tuple[Any, Any]) -> Any:
+    """A (cpu, cpuctx) pair is judged as the CPU's part."""
+    return pair[0]
 
 
 def _cpu_consistent(m: Machine, s: PerfState, cpu: Any, cpuctx: Any) -> str | None:
@@ -67,22 +71,15 @@ def counters_on_scheduled_ctx(m: Machine, s: PerfState) -> str | None:
     Three kinds of conjunct (:func:`ctxcheck.observe.part`): each counter's
     place, each context's ``nr_active``, each CPU's ``active_oncpu``.
     """
-    for counter in s.counters():
-        with part(counter):
-            message = _counter_scheduled(m, s, counter)
-        if message:
-            return message
-    for ctx in s.contexts():
-        with part(ctx):
-            message = _nr_active_matches(m, s, ctx)
-        if message:
-            return message
-    for cpu, cpuctx in zip(m.cpus, s.cpuctx, strict=True):
-        with part(cpu):
-            message = _active_oncpu_matches(m, s, cpu, cpuctx)
-        if message:
-            return message
-    return None
+    return (
+        judge_parts(s.counters(), lambda counter: _counter_scheduled(m, s, counter))
+        or judge_parts(s.contexts(), lambda ctx: _nr_active_matches(m, s, ctx))
+        or judge_parts(
+            zip(m.cpus, s.cpuctx, strict=True),
+            lambda pair: _active_oncpu_matches(m, s, *pair),
+            key=_cpu_of_pair,
+        )
+    )
 
 
 def _counter_scheduled(m: Machine, s: PerfState, counter: Any) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ctxcheck import Machine, Property
-from ctxcheck.observe import part
+from ctxcheck.observe import judge_parts
 from properties.state import PerfState, alive, counters_on
 
 
@@ -28,14 +28,8 @@ def nr_counters_matches(m: Machine, s: PerfState) -> str | None:
     running) is skipped: inherit_counter links counters on it without any
     lock, legitimately.
     """
-    for ctx in s.contexts():
-        if ctx.listing or ctx in s.creating:
-            continue
-        with part(ctx):
-            message = _count_matches(s, ctx)
-        if message:
-            return message
-    return None
+    settled = (ctx for ctx in s.contexts() if not (ctx.listing or ctx in s.creating))
+    return judge_parts(settled, lambda ctx: _count_matches(s, ctx))
 
 
 def _count_matches(s: PerfState, ctx: Any) -> str | None:

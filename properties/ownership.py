@@ -13,18 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from ctxcheck import Machine, Property
-from ctxcheck.observe import part
+from ctxcheck.observe import judge_parts
 from properties.state import PerfState, alive
 
 
 def one_ctx_per_task(m: Machine, s: PerfState) -> str | None:
     """Check every task with a context against every live counter."""
-    for task in s.tasks:
-        with part(task):
-            message = _owns_its_counters(s, task)
-        if message:
-            return message
-    return None
+    return judge_parts(s.tasks, lambda task: _owns_its_counters(s, task))
 
 
 def _owns_its_counters(s: PerfState, task: Any) -> str | None:

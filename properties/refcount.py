@@ -12,8 +12,10 @@ task (the parent commit) have no refcount and are skipped.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ctxcheck import Machine, Property
-from ctxcheck.observe import part
+from ctxcheck.observe import judge_parts
 from properties.state import PerfState, alive
 
 
@@ -28,16 +30,17 @@ def references(s: PerfState, ctx: object) -> int:
 
 def refcount_equals_references(m: Machine, s: PerfState) -> str | None:
     """Compare every live heap context's refcount with its holders."""
-    for ctx in s.contexts():
-        if not getattr(ctx, "heap", False):
-            continue
-        with part(ctx):
-            if not alive(ctx):
-                continue
-            refs = references(s, ctx)
-            count = ctx.refcount.value
-        if count != refs:
-            return f"{ctx.name}.refcount is {count} but {refs} references exist"
+    heap = (ctx for ctx in s.contexts() if getattr(ctx, "heap", False))
+    return judge_parts(heap, lambda ctx: _refcount_matches(s, ctx))
+
+
+def _refcount_matches(s: PerfState, ctx: Any) -> str | None:
+    if not alive(ctx):
+        return None
+    refs = references(s, ctx)
+    count = ctx.refcount.value
+    if count != refs:
+        return f"{ctx.name}.refcount is {count} but {refs} references exist"
     return None
 
 
