@@ -52,7 +52,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ctxcheck import bench_naive
 from ctxcheck.api import check
 from ctxcheck.errors import UsageError
 from ctxcheck.explorers import EXPLORERS, Budget, get_explorer
@@ -934,6 +933,8 @@ def main(
     selected = select_models(models) if models is not None else []
     spec = parse_scale(scale) if scale is not None else None
     target = validate_scale(spec, scale_variant) if spec is not None else None
+    from ctxcheck import bench_naive  # it builds on this module's tables
+
     naive_specs = [bench_naive.parse_naive(text) for text in naive]
     for one in naive_specs:
         bench_naive.validate_naive(one)
@@ -953,20 +954,10 @@ def main(
         status |= _emit(output, scale_section(spec, target[1], srows, scale_cap, provenance))
     if naive_specs:
         host, started = machine(), time.strftime("%Y-%m-%d %H:%M")
-        nrows, seconds = bench_naive.measure(naive_specs, naive_cap, on_row=_log_naive)
+        nrows, seconds = bench_naive.measure(naive_specs, naive_cap, on_row=bench_naive.log_row)
         provenance = _provenance(command, started, host, seconds)
         status |= _emit(output, bench_naive.naive_section(nrows, naive_cap, provenance))
     return status
-
-
-def _log_naive(row: bench_naive.NaiveRow) -> None:
-    print(
-        f"ctxcheck bench: {row.model} [{row.variant}] {_params_text(row.params)}: naive would "
-        f"run {bench_naive.paths_text(row.space)}; dpor {row.dpor_executions} executions, "
-        f"agree: {row.agree}",
-        file=sys.stderr,
-        flush=True,
-    )
 
 
 def _emit(output: str | None, text: str) -> int:

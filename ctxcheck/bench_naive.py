@@ -14,10 +14,12 @@ others at the model's defaults), e.g. ``perf_counter.double_del:cpus=1``.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ctxcheck.bench import _num, _params_text, _table
 from ctxcheck.errors import UsageError
 from ctxcheck.explorers import Budget, get_explorer
 from ctxcheck.loader import load_model
@@ -107,7 +109,7 @@ def paths_text(space: StateSpace) -> str:
         return "cut"
     if space.paths is None:
         return "unbounded (a cycle)"
-    return f"{space.paths:,}" if space.paths < 10**9 else f"{space.paths:.2e}"
+    return _num(space.paths) if space.paths < 10**9 else f"{space.paths:.2e}"
 
 
 def _verdict(violated: frozenset[str], complete: bool) -> str:
@@ -118,21 +120,20 @@ def _verdict(violated: frozenset[str], complete: bool) -> str:
 
 def naive_table(rows: Sequence[NaiveRow]) -> str:
     """The table of the section, one row per variant."""
-    head = (
-        "| model | variant | params | states | transitions | naive would run | walk: violated "
-        "| walk s | dpor executions | dpor: violated | dpor s | agree |"
-    )
-    lines = [head, "|---|---|---|--:|--:|--:|---|--:|--:|---|--:|---|"]
-    for r in rows:
-        s = r.space
-        params = ", ".join(f"{k}={v}" for k, v in r.params.items())
-        lines.append(
-            f"| {r.model} | {r.variant} | {params} | {s.states:,} | {s.edges:,} | "
-            f"{paths_text(s)} | {_verdict(s.violated, s.complete)} | {s.seconds:.1f} | "
-            f"{r.dpor_executions:,} | {_verdict(r.dpor_violated, r.dpor_exhaustive)} | "
-            f"{r.dpor_seconds:.1f} | {r.agree} |"
-        )
-    return "\n".join(lines)
+    headers = ["model", "variant", "params", "states", "transitions", "naive would run",
+               "walk: violated", "walk s", "dpor executions", "dpor: violated", "dpor s",
+               "agree"]  # fmt: skip
+    body = [
+        [
+            r.model, r.variant, _params_text(r.params), _num(r.space.states),
+            _num(r.space.edges), paths_text(r.space),
+            _verdict(r.space.violated, r.space.complete), f"{r.space.seconds:.1f}",
+            _num(r.dpor_executions), _verdict(r.dpor_violated, r.dpor_exhaustive),
+            f"{r.dpor_seconds:.1f}", r.agree,
+        ]
+        for r in rows
+    ]  # fmt: skip
+    return _table(headers, body, align="lll" + "rrr" + "lrrlrl")
 
 
 def naive_section(rows: Sequence[NaiveRow], cap: float, provenance: Sequence[str]) -> str:
@@ -155,6 +156,17 @@ def naive_section(rows: Sequence[NaiveRow], cap: float, provenance: Sequence[str
         naive_table(rows),
         "",
     ])  # fmt: skip
+
+
+def log_row(row: NaiveRow) -> None:
+    """One line on stderr per variant measured (the table comes at the end)."""
+    print(
+        f"ctxcheck bench: {row.model} [{row.variant}] {_params_text(row.params)}: naive would "
+        f"run {paths_text(row.space)}; dpor {row.dpor_executions} executions, "
+        f"agree: {row.agree}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def measure(
