@@ -38,6 +38,7 @@ from models.perf_counter.kernel import (
     perf_globals,
     task_struct,
 )
+from properties.state import cpu_busy
 
 
 @dataclass
@@ -90,10 +91,7 @@ class PerfSystem:
         def waiting() -> str | None:
             if counter.freed or counter.state.value != PERF_COUNTER_STATE_INACTIVE:
                 return None
-            if task.exiting.value or cpu.curr.value is not task or cpu.handler is not None:
-                return None
-            thread = self.machine.thread_of(task)
-            if thread is not None and (thread.irqs_off or thread.preempt_count):
+            if task.exiting.value or cpu.curr.value is not task or cpu_busy(self.machine, cpu):
                 return None
             if self.current_ctx(task) is not ctx or not counter.list_entry.is_linked():
                 return None
