@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("replay", help="re-execute a trace file")
     p.add_argument("trace", help="a trace file written by check --trace-out")
+    p.add_argument(
+        "--model",
+        metavar="FILE",
+        help="the model file to replay the trace on (a trace never loads a file by itself)",
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     p = sub.add_parser("render", help="draw a trace file")
@@ -240,7 +245,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from ctxcheck import tracefile
     from ctxcheck.render.text import render_violation
 
-    result, notes = tracefile.replay(tracefile.load(args.trace))
+    result, notes = tracefile.replay(tracefile.load(args.trace), args.model)
     for note in notes:
         print(note, file=sys.stderr)
     if args.json:
@@ -249,7 +254,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         v = result.violations[0]
         print(f"replayed {args.trace}: {v.property} violated again after {v.steps} steps")
         print()
-        print(render_violation(result, v, args.trace))
+        print(render_violation(result, v, args.trace, args.model))
     return EXIT_VIOLATED
 
 

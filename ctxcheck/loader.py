@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import os
 import pkgutil
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -23,6 +24,18 @@ from ctxcheck.errors import ModelLoadError, UsageError
 from ctxcheck.model import Model
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
+#: a model *name*: dotted Python identifiers, never a path
+_MODEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+
+
+def is_model_name(text: str) -> bool:
+    """Whether ``text`` is a dotted model name (``perf_counter.ctx_create``), not a path."""
+    return bool(_MODEL_NAME.match(text))
+
+
+def is_model_file(target: str) -> bool:
+    """Whether a command-line target names a model file rather than a model."""
+    return target.endswith(".py") or os.sep in target or "/" in target
 
 
 def _ensure_path() -> None:
@@ -65,8 +78,23 @@ def load_model(target: str | Model) -> Model:
     """Resolve a target to its :class:`Model` or raise a clear error."""
     if isinstance(target, Model):
         return target
-    if target.endswith(".py") or os.sep in target:
+    if is_model_file(target):
         return _load_file(target)
+    return load_named_model(target)
+
+
+def load_named_model(target: str) -> Model:
+    """Load a model by its dotted name under ``models/``; never a file.
+
+    This is what a trace file may ask for by itself (see
+    :mod:`ctxcheck.tracefile`): a name can only pick one of the models
+    already on the model path, never bring in code of its own.
+    """
+    if not is_model_name(target):
+        raise UsageError(
+            f"{target!r} is not a model name: a name is dotted Python identifiers, "
+            f"like perf_counter.ctx_create"
+        )
     _ensure_path()
     name = target if target.startswith("models.") else f"models.{target}"
     try:

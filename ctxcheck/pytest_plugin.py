@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,19 +253,20 @@ def write_artifacts(result: Result, v: Violation, model: Model, directory: Path,
     """Write one counterexample's files; return the lines naming them."""
     from ctxcheck import tracefile
     from ctxcheck.loader import model_hash
-    from ctxcheck.render.text import render_violation
+    from ctxcheck.render.text import render_violation, replay_argv
 
     directory.mkdir(parents=True, exist_ok=True)
     base = str(directory.resolve() / f"{stem}-{v.property}")
     json_path = Path(base + ".json")
-    saved = dataclasses.replace(result, model=_replay_target(model))
+    target = _replay_target(model)
+    saved = dataclasses.replace(result, model=target)
     tracefile.save(json_path, saved, v, model_hash(model))
     text_path = Path(base + ".txt")
-    text_path.write_text(render_violation(result, v, str(json_path)) + "\n")
+    text_path.write_text(render_violation(result, v, str(json_path), target) + "\n")
     lines = [f"ctxcheck artifacts for {v.property}:",
              f"  trace JSON: {json_path}", f"  text trace: {text_path}"]  # fmt: skip
     lines.append(_write_lanes(json_path, base))
-    lines.append(f"  replay it: ctxcheck replay {json_path}")
+    lines.append("  replay it: " + shlex.join(replay_argv(str(json_path), target)))
     return "\n".join(lines)
 
 

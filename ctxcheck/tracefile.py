@@ -246,20 +246,29 @@ def _check_consistent(path: str | Path, data: dict[str, Any]) -> None:
 
 
 # -- replaying -----------------------------------------------------------------
-def replay(trace: TraceFile) -> tuple[Result, list[str]]:
+def replay(trace: TraceFile, model_file: str | None = None) -> tuple[Result, list[str]]:
     """Re-execute a trace; return the result and notes (e.g. a changed model).
 
-    Raises :class:`TraceFileError` naming the model problem, or the first step
-    at which the model no longer does what the file recorded.
+    What is loaded follows one rule (:func:`_load_model`): the trace's
+    ``model`` field may only *name* a model already on the model path; a
+    model file runs only when the user gives it as ``model_file``
+    (``ctxcheck replay T --model FILE``). Raises :class:`TraceFileError`
+    naming the model problem, or the first step at which the model no
+    longer does what the file recorded.
     """
     from ctxcheck.explorers.base import Budget, Stats
 
     data = trace.data
-    model, config = _load_model(trace)
+    model, config = _load_model(trace, model_file)
     notes: list[str] = []
     changed = _source_changed(model, data)
     if changed:
         notes.append(f"note: {changed}")
+    elif model_file is not None and not data["model_sha256"]:
+        notes.append(
+            f"note: {trace.path} records no SHA-256 of its model, so it cannot confirm that "
+            f"{model_file} is the model it was recorded on"
+        )
     budget = Budget(max_steps=data["max_steps"])
     ex = _replay_steps(trace, model, config, changed, notes)
     found = ex.violation
@@ -278,7 +287,7 @@ def replay(trace: TraceFile) -> tuple[Result, list[str]]:
     v.message = found.message
     v.events = ex.events
     result = Result(
-        data["model"],
+        model_file if model_file is not None else data["model"],
         config.variant,
         dict(config.params),
         "replay",
@@ -290,21 +299,43 @@ def replay(trace: TraceFile) -> tuple[Result, list[str]]:
     return result, notes
 
 
-def _load_model(trace: TraceFile) -> tuple[Model, Config]:
-    from ctxcheck.loader import load_model
+def _load_model(trace: TraceFile, model_file: str | None) -> tuple[Model, Config]:
+    """The model a replay runs: never code the trace file chose by itself.
+
+    A trace file is data that reviewers pass around by mail, so its
+    ``model`` field is only ever used as a *name*, looked up among the
+    models already on the model path (``models/`` of the current
+    directory or of the installed ctxcheck). A trace recorded on a model
+    file names that file, and replaying it needs the user to name the
+    file on the command line (``model_file``); its SHA-256 is then
+    compared with the one the trace recorded.
+    """
+    from ctxcheck.loader import is_model_file, load_model, load_named_model
 
     data = trace.data
-    try:
-        model = load_model(data["model"])
-    except CtxcheckError as exc:
+    recorded = data["model"]
+    if model_file is None and is_model_file(recorded):
         raise TraceFileError(
-            f"trace file {trace.path} records model {data['model']!r}, which cannot be "
-            f"loaded here: {exc}"
-        ) from None
+            f"trace file {trace.path} was recorded on the model file {recorded!r}. A trace "
+            f"never loads code by itself: if that file is the model you mean, name it, as in "
+            f"`ctxcheck replay {trace.path} --model FILE`"
+        )
+    try:
+        model = load_named_model(recorded) if model_file is None else load_model(model_file)
+    except CtxcheckError as exc:
+        if model_file is None:
+            problem = f"trace file {trace.path} records model {recorded!r}, which cannot be loaded"
+        else:
+            problem = (
+                f"the model file {model_file}, given with --model to replay {trace.path}, "
+                f"cannot be loaded"
+            )
+        raise TraceFileError(f"{problem} here: {exc}") from None
     if data["model_name"] and model.name != data["model_name"]:
+        given = repr(recorded) if model_file is None else model_file
         raise TraceFileError(
             f"trace file {trace.path} was recorded on model {data['model_name']!r}, but "
-            f"{data['model']!r} now loads model {model.name!r}"
+            f"{given} now loads model {model.name!r}"
         )
     try:
         config = model.config(data["variant"], data["params"])

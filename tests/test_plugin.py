@@ -17,7 +17,7 @@ import ctxcheck
 import ctxcheck.strategies
 from ctxcheck import settings as ctx_settings
 from ctxcheck import tracefile
-from ctxcheck.errors import UsageError
+from ctxcheck.errors import TraceFileError, UsageError
 from ctxcheck.result import CheckFailed
 from ctxcheck.settings import Settings
 
@@ -393,8 +393,13 @@ def test_artifacts_of_an_inline_model_replay_from_its_file(pytester: pytest.Pyte
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     (json_file,) = (pytester.path / "arts").glob("*.json")
     data = json.loads(json_file.read_text())
-    assert data["model"] == str(pytester.path / "test_model.py")
-    replayed, _ = tracefile.replay(tracefile.load(json_file))
+    model_file = str(pytester.path / "test_model.py")
+    assert data["model"] == model_file
+    # a trace never loads a file by itself: the user names it, as the failure says
+    assert f"--model {model_file}" in " ".join(result.stdout.str().split())
+    with pytest.raises(TraceFileError, match="--model"):
+        tracefile.replay(tracefile.load(json_file))
+    replayed, _ = tracefile.replay(tracefile.load(json_file), model_file)
     assert replayed.violated() == ["both_counted"]
 
 

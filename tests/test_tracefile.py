@@ -259,7 +259,10 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Replay]:
         trace = json.loads((folders[name] / "mine.json").read_text())
         assert trace["model"] == str(folders[name] / "mymodel.py")
         MODEL_CHANGES[name][0](folders[name] / "mymodel.py")
-    procs = {name: _start("replay", str(f / "mine.json")) for name, f in folders.items()}
+    procs = {
+        name: _start("replay", str(f / "mine.json"), "--model", str(f / "mymodel.py"))
+        for name, f in folders.items()
+    }
     return {name: _finish(proc, folders[name] / "mine.json") for name, proc in procs.items()}
 
 

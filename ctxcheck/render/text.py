@@ -178,13 +178,30 @@ def command_lines(argv: Sequence[str], indent: str = "  ") -> list[str]:
     return lines
 
 
-def _reproduce(result: Result, replay_file: str | None) -> list[str]:
+def replay_argv(replay_file: str, model: str) -> list[str]:
+    """``ctxcheck replay FILE``, with ``--model`` when the model is a file.
+
+    A trace loads a model by name only; one recorded on a model file needs
+    the file named on the command line (see :mod:`ctxcheck.tracefile`).
+    """
+    from ctxcheck.loader import is_model_file
+
+    argv = ["ctxcheck", "replay", replay_file]
+    return [*argv, "--model", model] if is_model_file(model) else argv
+
+
+def _reproduce(result: Result, replay_file: str | None, model: str | None) -> list[str]:
     if replay_file:
-        return ["Reproduce:", f"  ctxcheck replay {shlex.quote(replay_file)}"]
+        argv = replay_argv(replay_file, model or result.target or result.model)
+        if len(argv) == 3:  # one path: a line of its own, however long
+            return ["Reproduce:", "  " + shlex.join(argv)]
+        return ["Reproduce:", *command_lines(argv)]
     return ["Reproduce:", *command_lines(_check_argv(result))]
 
 
-def render_violation(result: Result, v: Violation, replay_file: str | None = None) -> str:
+def render_violation(
+    result: Result, v: Violation, replay_file: str | None = None, model: str | None = None
+) -> str:
     """Numbered steps, thread and CPU, kernel function, operation; then why and how to re-run."""
     lines = _heading(result, v)
     lines.append("")
@@ -193,7 +210,7 @@ def render_violation(result: Result, v: Violation, replay_file: str | None = Non
     at = f"after step {v.events[-1].step}" if v.events else "before any step"
     lines += textwrap.wrap(f"=> {at}: {v.property}: {v.message}", WIDTH, subsequent_indent="   ")
     lines += _legend(v.events)
-    lines += _reproduce(result, replay_file)
+    lines += _reproduce(result, replay_file, model)
     return "\n".join(lines)
 
 
