@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="draw a trace file")
     p.add_argument("trace", help="a trace file written by check --trace-out")
     p.add_argument("--format", required=True, choices=["txt", "dot", "svg", "png", "lanes"])
+    p.add_argument(
+        "--model-lines",
+        action="store_true",
+        help="txt: give the model's own file:line for each step, not the followed code's line",
+    )
     p.add_argument("-o", "--output", help="output file (default: stdout for text formats)")
 
     p = sub.add_parser("prove", help="write the regression-proof report")
@@ -263,7 +268,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from ctxcheck.render import formats
 
     trace = tracefile.load(args.trace)
-    data = formats.render(trace, args.format)
+    data = formats.render(trace, args.format, args.model_lines)
     if args.output:
         out = Path(args.output)
         if isinstance(data, bytes):

@@ -65,8 +65,10 @@ def to_networkx(trace: Violation | TraceFile) -> nx.DiGraph:
 
     Nodes are step numbers (1, 2, ...) with the attributes ``step``, ``tid``,
     ``thread``, ``cpu``, ``op``, ``text``, ``object``, ``value``,
-    ``function``, ``file``, ``line``, ``irqs_off``, ``in_irq``,
-    ``preemption`` and ``violating`` (True on the step after which the
+    ``function``, ``file``, ``line``, ``cite`` (the followed code's
+    ``path:line`` when the model cites it, else None), ``where``
+    (``function:line``, the cited line when there is one), ``irqs_off``,
+    ``in_irq``, ``preemption`` and ``violating`` (True on the step after which the
     property failed: the last one). Edges have ``kind`` (see the module
     documentation), ``objects`` (list of object names) and ``internal``
     (True when every object is scheduling bookkeeping). Graph attributes:
@@ -110,6 +112,8 @@ def _node_attributes(e: Event, last: int) -> dict[str, Any]:
         "function": e.function,
         "file": e.file,
         "line": e.line,
+        "cite": None if e.cite is None else str(e.cite),
+        "where": e.where(),
         "irqs_off": e.irqs_off,
         "in_irq": e.in_irq,
         "preemption": e.preemption,

@@ -31,6 +31,39 @@ Check = Callable[[Machine, Any], "str | None"]
 
 
 @dataclass(frozen=True)
+class Citation:
+    """Where a step sits in the code the model follows, at the variant's revision.
+
+    A trace names the model's own file and line for every step; a model that
+    follows real code says, through :attr:`Model.cite`, which line of that
+    code each step is (``kernel/perf_counter.c:1282`` at a63eaf34), so that
+    a reviewer can hold the trace beside the C. ``revision`` names the
+    version (a commit id); ``url`` links to the line, when there is a view.
+    """
+
+    path: str
+    line: int
+    revision: str = ""
+    url: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The citation as plain JSON data (a trace event's ``cite``)."""
+        return {"path": self.path, "line": self.line, "revision": self.revision, "url": self.url}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Citation:
+        """Inverse of :meth:`to_json`."""
+        return cls(data["path"], data["line"], data.get("revision", ""), data.get("url"))
+
+
+#: ``cite(variant, model_file, model_line, function)``: the line a step follows, if known
+Cite = Callable[[str, str, int, str], "Citation | None"]
+
+
+@dataclass(frozen=True)
 class Param:
     """An integer parameter of a model, with its default and allowed range."""
 
@@ -147,6 +180,8 @@ class Model:
     #: defaults (a model whose defaults are too large for an exhaustive proof
     #: in the proof's time); every report states the bounds it used
     proof_params: Mapping[str, int] = field(default_factory=dict)
+    #: which line of the followed code each step is, per variant (see :class:`Citation`)
+    cite: Cite | None = field(default=None, compare=False)
     source: str = field(default="", compare=False)
 
     @property

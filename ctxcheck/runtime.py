@@ -27,7 +27,7 @@ from ctxcheck import ops
 from ctxcheck.errors import ModelError, NondeterministicModel, PropertyViolated
 from ctxcheck.kernel import Kernel
 from ctxcheck.machine import Machine, Thread
-from ctxcheck.model import Config, Model
+from ctxcheck.model import Citation, Config, Model
 from ctxcheck.objects import describe
 from ctxcheck.observe import PropertyReads, reads_into
 
@@ -59,6 +59,13 @@ class Event:
     footprint: list[tuple[str, str]] = field(default_factory=list)
     value: str | None = None
     preemption: bool = False
+    #: the line of the code the model follows (``Model.cite``), if the model says
+    cite: Citation | None = None
+
+    def where(self, model_lines: bool = False) -> str:
+        """``function:line``: the followed code's line when cited, else the model's."""
+        line = self.line if model_lines or self.cite is None else self.cite.line
+        return f"{self.function}:{line}"
 
     def to_json(self) -> dict[str, Any]:
         """The event as plain JSON data."""
@@ -68,6 +75,7 @@ class Event:
             "function": self.function, "file": self.file, "line": self.line,
             "stack": self.stack, "irqs_off": self.irqs_off, "in_irq": self.in_irq,
             "footprint": [list(x) for x in self.footprint], "preemption": self.preemption,
+            "cite": None if self.cite is None else self.cite.to_json(),
         }  # fmt: skip
 
     @classmethod
@@ -80,6 +88,7 @@ class Event:
             irqs_off=data["irqs_off"], in_irq=data["in_irq"],
             footprint=[(a, b) for a, b in data["footprint"]], value=data.get("value"),
             preemption=data.get("preemption", False),
+            cite=Citation.from_json(data["cite"]) if data.get("cite") else None,
         )  # fmt: skip
 
 
@@ -426,6 +435,7 @@ class Execution:
         tgt = op.target()
         fp = op.footprint(self.machine, t)
         objects = self.machine.by_oid
+        cite = self.model.cite
         return Event(
             step=self.steps + 1,
             tid=t.tid,
@@ -437,6 +447,11 @@ class Execution:
             function=where.f_code.co_name,
             file=_relpath(where.f_code.co_filename),
             line=where.f_lineno,
+            cite=None
+            if cite is None
+            else cite(
+                self.config.variant, where.f_code.co_filename, where.f_lineno, where.f_code.co_name
+            ),
             stack=[f.f_code.co_name for f in model_frames],
             irqs_off=t.irqs_off,
             in_irq=t.in_irq,

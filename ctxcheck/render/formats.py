@@ -23,12 +23,16 @@ FORMATS = {
 }
 
 
-def render(trace: TraceFile, fmt: str) -> str | bytes:
-    """Render a loaded trace file in format ``fmt`` (text formats as str, PNG as bytes)."""
+def render(trace: TraceFile, fmt: str, model_lines: bool = False) -> str | bytes:
+    """Render a loaded trace file in format ``fmt`` (text formats as str, PNG as bytes).
+
+    ``model_lines``: the text trace gives the model's own file:line for each
+    step instead of the line of the code it follows (``Model.cite``).
+    """
     if fmt == "txt":
         from ctxcheck.render.text import render_trace_file
 
-        return render_trace_file(trace)
+        return render_trace_file(trace, model_lines)
     if fmt == "lanes":
         from ctxcheck.render.lanes import render_lanes
 

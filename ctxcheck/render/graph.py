@@ -86,7 +86,7 @@ def _threads(dot: graphviz.Digraph, g: Any) -> None:
 
 
 def _node_style(data: dict[str, Any]) -> dict[str, str]:
-    label = f"{data['step']}. {data['function']}:{data['line']}\\n{_esc(data['text'])}"
+    label = f"{data['step']}. {data['where']}\\n{_esc(data['text'])}"
     style = {"label": label}
     if data["violating"]:
         style.update(fillcolor=BAD_FILL, color=BAD_STROKE, penwidth="2.5", fontcolor=BAD_STROKE)

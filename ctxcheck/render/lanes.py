@@ -303,8 +303,8 @@ def _box(svg: _Svg, e: Event, lane: Lane, row: int, bad: bool) -> None:
     fill, stroke, sw = (BAD_FILL, BAD_STROKE, 2.5) if bad else ("#ffffff", "#495057", 1.0)
     svg.rect(svg.mid, x, y + 4, w, ROW_H - 8, fill, f'stroke="{stroke}" stroke-width="{sw}" rx="5"')
     svg.text(svg.mid, 30, y + ROW_H / 2 + 4, str(e.step), "step", "end")
-    where = f"{e.function}:{e.line}"
-    svg.text(svg.mid, x + 6, y + 17, _fit(where, w - 12), "func", title=f"{e.file}:{e.line}")
+    title = f"{e.cite} ({e.file}:{e.line})" if e.cite is not None else f"{e.file}:{e.line}"
+    svg.text(svg.mid, x + 6, y + 17, _fit(e.where(), w - 12), "func", title=title)
     lines = textwrap.wrap(e.text, max(int((w - 12) / CHAR_W), 8)) or [""]
     if len(lines) > 2:
         lines = [lines[0], _fit(" ".join(lines[1:]), w - 12)]

@@ -68,12 +68,12 @@ class _Columns:
     func: int
 
     @classmethod
-    def fit(cls, events: Sequence[Event]) -> _Columns:
+    def fit(cls, events: Sequence[Event], model_lines: bool) -> _Columns:
         thread = max([len("thread")] + [len(e.thread) for e in events])
         cpus = [e.cpu for e in events if e.cpu]
         cpu = max([len("cpu")] + [len(c) for c in cpus]) if cpus else 0
         irq = 3 if any(e.irqs_off or e.in_irq for e in events) else 0
-        func = max([len("function:line")] + [len(_where(e)) for e in events])
+        func = max([len("function:line")] + [len(e.where(model_lines)) for e in events])
         return cls(min(thread, _THREAD_MAX), cpu, irq, min(func, _FUNC_MAX))
 
     def prefix(self, step: str, mark: str, thread: str, cpu: str, irq: str, func: str) -> str:
@@ -83,10 +83,6 @@ class _Columns:
         if self.irq:
             out += f"{irq:<{self.irq}} "
         return out + f"{_cut(func, self.func):<{self.func}} "
-
-
-def _where(e: Event) -> str:
-    return f"{e.function}:{e.line}"
 
 
 def _irq(e: Event) -> str:
@@ -114,50 +110,65 @@ def _heading(result: Result, v: Violation) -> list[str]:
     return lines
 
 
-def _step_lines(events: Sequence[Event]) -> list[str]:
+def _step_lines(events: Sequence[Event], model_lines: bool = False) -> list[str]:
     """One line per step; two (operation below) when the columns leave it too little room."""
-    cols = _Columns.fit(events)
+    cols = _Columns.fit(events, model_lines)
     width = len(cols.prefix("", " ", "", "", "", ""))
     if WIDTH - width >= _OP_MIN:
-        return _wide_lines(events, cols)
-    return _stacked_lines(events)
+        return _wide_lines(events, cols, model_lines)
+    return _stacked_lines(events, model_lines)
 
 
-def _wide_lines(events: Sequence[Event], cols: _Columns) -> list[str]:
+def _wide_lines(events: Sequence[Event], cols: _Columns, model_lines: bool) -> list[str]:
     header = cols.prefix("#", " ", "thread", "cpu", "irq", "function:line") + "operation"
     lines = [header.rstrip()]
     for e in events:
         mark = "*" if e.preemption else " "
-        prefix = cols.prefix(str(e.step), mark, e.thread, e.cpu or "-", _irq(e), _where(e))
+        where = e.where(model_lines)
+        prefix = cols.prefix(str(e.step), mark, e.thread, e.cpu or "-", _irq(e), where)
         wrapped = textwrap.wrap(e.text, WIDTH - len(prefix), subsequent_indent="  ") or [""]
         lines.append(prefix + wrapped[0])
         lines.extend(" " * len(prefix) + w for w in wrapped[1:])
     return lines
 
 
-def _stacked_lines(events: Sequence[Event]) -> list[str]:
+def _stacked_lines(events: Sequence[Event], model_lines: bool) -> list[str]:
     """Long names: the step, thread, CPU, IRQ state and function, then the operation."""
     lines = ["  # thread, cpu, irq, function:line", "      operation"]
     for e in events:
         mark = "*" if e.preemption else " "
         who = ", ".join(x for x in (e.thread, e.cpu or "", _irq(e) and f"irq {_irq(e)}") if x)
-        head = f"{e.step:>3}{mark}{who}, {_where(e)}"
+        head = f"{e.step:>3}{mark}{who}, {e.where(model_lines)}"
         lines += textwrap.wrap(head, WIDTH, subsequent_indent="      ")
         lines += textwrap.wrap(e.text, WIDTH, initial_indent="      ", subsequent_indent="        ")
     return lines
 
 
-def _legend(events: Sequence[Event]) -> list[str]:
+def _legend(events: Sequence[Event], model_lines: bool = False) -> list[str]:
     notes = []
     if any(e.preemption for e in events):
         notes.append("* = preemption: the previous thread could have gone on")
     if any(e.irqs_off or e.in_irq for e in events):
         notes.append("irq: off = IRQs disabled, in = inside an interrupt handler")
+    cited = sorted({_revision(e) for e in events if e.cite is not None})
+    if cited and not model_lines:
+        label = "lines: " + ", ".join(cited)
+        notes += textwrap.wrap(label, WIDTH, subsequent_indent="  ")
+        if len(cited) and any(e.cite is None for e in events):
+            notes.append("  (steps without a cited line give the model's line)")
     files = sorted({e.file for e in events if e.file})
     if files:
-        label = "source: " if len(files) == 1 else "sources: "
+        label = "model: " if cited and not model_lines else "source: "
+        if len(files) > 1:
+            label = "models: " if cited and not model_lines else "sources: "
         notes += textwrap.wrap(label + ", ".join(files), WIDTH, subsequent_indent="  ")
     return notes
+
+
+def _revision(e: Event) -> str:
+    cite = e.cite
+    assert cite is not None
+    return f"{cite.path} at {cite.revision}" if cite.revision else cite.path
 
 
 def command_lines(argv: Sequence[str], indent: str = "  ") -> list[str]:
@@ -200,23 +211,33 @@ def _reproduce(result: Result, replay_file: str | None, model: str | None) -> li
 
 
 def render_violation(
-    result: Result, v: Violation, replay_file: str | None = None, model: str | None = None
+    result: Result,
+    v: Violation,
+    replay_file: str | None = None,
+    model: str | None = None,
+    model_lines: bool = False,
 ) -> str:
     """Numbered steps, thread and CPU, kernel function, operation; then why and how to re-run."""
     lines = _heading(result, v)
     lines.append("")
-    lines += _step_lines(v.events)
+    lines += _step_lines(v.events, model_lines)
     lines.append("")
     at = f"after step {v.events[-1].step}" if v.events else "before any step"
     lines += textwrap.wrap(f"=> {at}: {v.property}: {v.message}", WIDTH, subsequent_indent="   ")
-    lines += _legend(v.events)
+    lines += _legend(v.events, model_lines)
     lines += _reproduce(result, replay_file, model)
     return "\n".join(lines)
 
 
-def render_trace_file(trace: TraceFile) -> str:
-    """The text trace of a loaded trace file (no re-execution needed)."""
-    return render_violation(trace.result(), trace.violation(), _display(trace.path))
+def render_trace_file(trace: TraceFile, model_lines: bool = False) -> str:
+    """The text trace of a loaded trace file (no re-execution needed).
+
+    Steps name the followed code's lines where the model cites them; with
+    ``model_lines`` the model's own ``file:line`` (for debugging a model).
+    """
+    return render_violation(
+        trace.result(), trace.violation(), _display(trace.path), model_lines=model_lines
+    )
 
 
 def _display(path: str) -> str:
