@@ -18,9 +18,10 @@ from ctxcheck.errors import (
     UsageError,
 )
 from ctxcheck.kernel import Kernel, TaskStruct, task_cpu
-from ctxcheck.machine import CPU, Machine, Thread
+from ctxcheck.machine import Machine, Thread
 from ctxcheck.model import Config, Expectation, Model, Param, Property, Variant
-from ctxcheck.objects import (
+from ctxcheck.primitives import (
+    CPU,
     Cell,
     ListHead,
     Mutex,

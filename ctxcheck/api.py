@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ctxcheck.counterexample import build_violation
-from ctxcheck.explorers import Budget, get_explorer
+from ctxcheck.explorers import create_explorer
 from ctxcheck.explorers.base import ProgressHook
 from ctxcheck.loader import load_model
 from ctxcheck.model import Model
+from ctxcheck.options import Bounds, Options
 from ctxcheck.result import Result
 
 
@@ -23,39 +24,45 @@ def check(
     max_preemptions: int | None = None,
     progress: ProgressHook | None = None,
     stop_on_first: bool = False,
+    options: Options | None = None,
     **params: Any,
 ) -> Result:
     """Check a model: every schedule within the bounds, every property.
 
     ``target`` is a model name under ``models/`` (``perf_counter.ctx_create``),
     a path to a model file, or a :class:`~ctxcheck.model.Model` object.
-    Parameters of the model are keyword arguments (``openers=2``).
+    Parameters of the model are keyword arguments (``openers=2``). How the
+    search runs is either the keyword arguments (explorer, bounds, seed) or
+    one :class:`~ctxcheck.options.Options` value, ``options``.
     """
     model = load_model(target)
     config = model.config(variant, params)
-    budget = Budget(
-        max_steps=max_steps if max_steps is not None else model.max_steps,
-        max_executions=max_executions,
-        timeout=timeout,
-        max_preemptions=max_preemptions,
-        seed=seed,
-    )
-    cls = get_explorer(explorer)
-    outcome = cls(model, config, budget, progress=progress, stop_on_first=stop_on_first).run()
+    if options is None:
+        options = Options.build(
+            explorer, max_steps=max_steps, max_executions=max_executions, timeout=timeout,
+            max_preemptions=max_preemptions, stop_on_first=stop_on_first, seed=seed,
+        )  # fmt: skip
+    bounds = options.bounds
+    if bounds.max_steps is None:
+        bounds = Bounds(model.max_steps, bounds.max_executions, bounds.timeout,
+                        bounds.max_preemptions)  # fmt: skip
+    outcome = create_explorer(model, config, options, bounds, progress).run()
     violations = [
-        build_violation(model, config, budget, d) for _, d in sorted(outcome.discoveries.items())
+        build_violation(model, config, bounds.max_steps, d)
+        for _, d in sorted(outcome.discoveries.items())
     ]
     return Result(
         model=model.name,
         variant=config.variant,
         params=dict(config.params),
-        explorer=explorer,
+        explorer=options.explorer,
         exhaustive=outcome.exhaustive,
-        bounds=budget,
+        bounds=bounds,
         stats=outcome.stats,
         violations=violations,
         stopped=outcome.stopped,
         target=target if isinstance(target, str) else _target_of(model),
+        knobs=dict(options.knobs),
     )
 
 

@@ -54,12 +54,13 @@ from typing import Any
 
 from ctxcheck.api import check
 from ctxcheck.errors import UsageError
-from ctxcheck.explorers import EXPLORERS, Budget, get_explorer
+from ctxcheck.explorers import EXPLORERS, get_explorer
 from ctxcheck.kernel import Kernel
 from ctxcheck.loader import list_models, load_model
 from ctxcheck.machine import Machine
 from ctxcheck.model import Config, Model, Param
-from ctxcheck.objects import Cell, Struct, field
+from ctxcheck.options import Bounds
+from ctxcheck.primitives import Cell, Struct, field
 
 #: libraries the ``check`` path must not import (they serve other commands)
 HEAVY = ("networkx", "hypothesis", "graphviz", "rich", "pytest", "jsonschema")
@@ -500,7 +501,7 @@ def run_check(
     and a single run of a few milliseconds gives no usable rate.
     """
     config = model.config(variant, params)
-    budget = Budget(max_steps=model.max_steps, timeout=cap)
+    budget = Bounds(max_steps=model.max_steps, timeout=cap)
     cls = get_explorer(explorer)
     seconds = 0.0
     reps = 0

@@ -3,7 +3,7 @@
 The naive explorer is the reference oracle, but on a faithful kernel model
 it runs one execution per maximal path of the state graph, and there are
 10^9 to 10^17 of those at the smallest bounds. This table says how many, per
-variant (:func:`ctxcheck.statespace.count_paths`), and checks the same
+variant (:func:`ctxcheck.oracles.statespace.count_paths`), and checks the same
 thing naive would: the walk follows every transition of the unreduced
 interleaving semantics, so the properties it sees violated are compared
 with what ``dpor`` reports at the same bounds.
@@ -21,10 +21,11 @@ from dataclasses import dataclass
 
 from ctxcheck.bench import _num, _params_text, _table
 from ctxcheck.errors import UsageError
-from ctxcheck.explorers import Budget, get_explorer
+from ctxcheck.explorers import get_explorer
 from ctxcheck.loader import load_model
 from ctxcheck.model import Model
-from ctxcheck.statespace import StateSpace, count_paths
+from ctxcheck.options import Bounds
+from ctxcheck.oracles.statespace import StateSpace, count_paths
 
 NAIVE_SYNTAX = "TARGET[:K=V,...], e.g. perf_counter.double_del:cpus=1"
 
@@ -90,7 +91,7 @@ def naive_rows(
     for variant in model.variants:
         config = model.config(variant.name, params)
         space = count_paths(model, config, timeout=cap)
-        budget = Budget(max_steps=model.max_steps, timeout=cap)
+        budget = Bounds(max_steps=model.max_steps, timeout=cap)
         dpor = get_explorer("dpor")(model, config, budget).run()
         row = NaiveRow(
             model=model.name, variant=config.variant, params=dict(config.params), space=space,
@@ -144,7 +145,7 @@ def naive_section(rows: Sequence[NaiveRow], cap: float, provenance: Sequence[str
         *provenance,
         "",
         "The naive explorer runs one execution per maximal path of the state graph. "
-        "`ctxcheck.statespace.count_paths` walks the graph depth first, merging states by "
+        "`ctxcheck.oracles.statespace.count_paths` walks the graph depth first, merging states by "
         "fingerprint (one replay per transition, like bfs), and counts those paths: "
         "`naive would run` is that count, `unbounded` where a retry loop closes a cycle "
         "(naive is then bounded only by `--max-steps`). The walk follows every transition of "

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ctxcheck.explorers.base import Budget, Discovery
+from ctxcheck.explorers.base import Discovery
 from ctxcheck.minimize import DEFAULT_BUDGET, REDUCED, minimize
 from ctxcheck.model import Config, Model
 from ctxcheck.result import Violation
@@ -41,10 +41,10 @@ class Counterexample(Violation):
 
 
 def record(
-    model: Model, config: Config, budget: Budget, schedule: list[tuple[int, int]]
+    model: Model, config: Config, max_steps: int | None, schedule: list[tuple[int, int]]
 ) -> Execution:
     """Replay ``schedule`` with every step recorded."""
-    ex = Execution(model, config, budget.max_steps, record=True)
+    ex = Execution(model, config, max_steps, record=True)
     ex.replay(schedule)
     return ex
 
@@ -52,15 +52,13 @@ def record(
 def build_violation(
     model: Model,
     config: Config,
-    budget: Budget,
+    max_steps: int | None,
     found: Discovery,
     minimize_budget: int = DEFAULT_BUDGET,
 ) -> Violation:
     """Minimize a discovery, replay it recorded, and describe it (a :class:`Counterexample`)."""
-    small = minimize(
-        model, config, budget.max_steps, found.schedule, found.found.prop, minimize_budget
-    )
-    ex = record(model, config, budget, small.schedule)
+    small = minimize(model, config, max_steps, found.schedule, found.found.prop, minimize_budget)
+    ex = record(model, config, max_steps, small.schedule)
     outcome = ex.violation or small.found
     return Counterexample(
         property=outcome.prop,

@@ -16,9 +16,11 @@ execution can observe:
 * the model's state object, which properties read (the machine it may
   hold is the machine above, not walked again).
 
-Values are canonicalised so that the fingerprint of one state is the same
-in every replay: shared objects become their ``oid`` (creation order, which
-the runtime keeps deterministic), threads their ``tid``, plain values stay
+Each primitive gives the canonical form of its own state
+(:meth:`~ctxcheck.primitives.base.SharedObject.canonical`). Values are
+canonicalised so that the fingerprint of one state is the same in every
+replay: shared objects become their ``oid`` (the same in every execution of
+one search), threads their ``tid``, plain values stay
 themselves, containers and ordinary objects are walked structurally (with
 sharing and cycles made explicit). Anything that cannot be canonicalised
 falls back to a fresh token, which can only make two equal states look
@@ -38,9 +40,9 @@ import types
 from typing import Any
 
 from ctxcheck.kernel import Kernel
-from ctxcheck.machine import CPU, Machine, Thread
-from ctxcheck.objects import Cell, ListHead, Lock, SharedObject, Struct, _Poison
-from ctxcheck.ops import Op
+from ctxcheck.machine import Machine, Thread
+from ctxcheck.primitives.base import Op, SharedObject, _Poison
+from ctxcheck.primitives.cpu import CPU
 from ctxcheck.runtime import Execution
 
 _PLAIN = (int, str, bytes, type(None))
@@ -171,27 +173,12 @@ class _Canon:
         return tuple(out)
 
 
-def _object_state(obj: SharedObject, canon: _Canon) -> Any:
-    if isinstance(obj, Cell):
-        return canon.value(obj.value)
-    if isinstance(obj, ListHead):
-        return (canon.value(obj.next), canon.value(obj.prev))
-    if isinstance(obj, Lock):
-        return -1 if obj.holder is None else obj.holder.tid
-    if isinstance(obj, Struct):
-        attrs = tuple(
-            (k, canon.value(v)) for k, v in vars(obj).items() if not isinstance(v, SharedObject)
-        )
-        return (type(obj).__qualname__, obj.heap, obj.freed, attrs)
-    return None
-
-
 def _thread_state(t: Thread, canon: _Canon) -> Any:
     if t.finished:
         return ("done", canon.value(t.result))
     pending = canon.value(t.pending) if t.pending is not None else None
     return (
-        t.irqs_off, t.preempt_count, t.rcu_depth, t.in_irq,
+        t._irqs_off, t._preempt_count, t.rcu_depth, t.in_irq,
         tuple(lock.oid for lock in t.held), pending, canon.frames(t.gen),
     )  # fmt: skip
 
@@ -199,8 +186,8 @@ def _thread_state(t: Thread, canon: _Canon) -> Any:
 def state_of(machine: Machine, state: Any) -> tuple[Any, ...]:
     """The canonical description of a machine and the model's state object."""
     canon = _Canon()
-    objects = tuple(_object_state(obj, canon) for obj in machine.objects)
-    cpus = tuple(-1 if c.handler is None else c.handler.tid for c in machine.cpus)
+    objects = tuple(obj.canonical(canon) for obj in machine.objects)
+    cpus = tuple(-1 if c._handler is None else c._handler.tid for c in machine.cpus)
     threads = tuple(_thread_state(t, canon) for t in machine.threads)
     return (objects, cpus, threads, len(machine.unstarted), canon.value(state))
 

@@ -13,14 +13,55 @@ shared memory: ``k.cpu`` (``smp_processor_id()``) and ``k.current``.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from ctxcheck import ops
 from ctxcheck.errors import PropertyViolated
-from ctxcheck.objects import Cell, ListHead, Lock, Mutex, SharedObject, Struct, field
-
-if TYPE_CHECKING:
-    from ctxcheck.machine import CPU, Thread
+from ctxcheck.machine import Thread
+from ctxcheck.primitives.base import Op, SharedObject
+from ctxcheck.primitives.choice import Choose
+from ctxcheck.primitives.cpu import (
+    CPU,
+    ContextSwitch,
+    IrqEnter,
+    IrqExit,
+    LocalIrqDisable,
+    LocalIrqEnable,
+    LocalIrqRestore,
+    LocalIrqSave,
+    PreemptDisable,
+    PreemptEnable,
+)
+from ctxcheck.primitives.heap import Kfree, Kmalloc, Struct, field
+from ctxcheck.primitives.lists import (
+    ListAdd,
+    ListAddRcu,
+    ListAddTail,
+    ListDel,
+    ListDelInit,
+    ListDelRcu,
+    ListEmpty,
+    ListHead,
+    ListMoveTail,
+    ListNext,
+)
+from ctxcheck.primitives.locks import Acquire, Lock, Mutex, MutexLock, MutexUnlock, Release
+from ctxcheck.primitives.memory import (
+    AtomicAddReturn,
+    AtomicDec,
+    AtomicDecAndTest,
+    AtomicInc,
+    AtomicIncNotZero,
+    AtomicRead,
+    AtomicSet,
+    Cell,
+    Cmpxchg,
+    Load,
+    Store,
+    Xchg,
+)
+from ctxcheck.primitives.observation import Judge, Observe
+from ctxcheck.primitives.rcu import RcuGracePeriod, RcuReadLock, RcuReadUnlock
+from ctxcheck.primitives.threads import Join, Spawn
 
 S = TypeVar("S", bound=Struct)
 Steps = Generator[Any, Any, Any]
@@ -65,99 +106,99 @@ class Kernel:
         return thread.task
 
     # -- memory ------------------------------------------------------------
-    def load(self, cell: Cell) -> ops.Op:
+    def load(self, cell: Cell) -> Op:
         """Read a word (a plain load or ``READ_ONCE``)."""
-        return ops.Load(cell)
+        return Load(cell)
 
-    def store(self, cell: Cell, value: Any) -> ops.Op:
+    def store(self, cell: Cell, value: Any) -> Op:
         """Write a word."""
-        return ops.Store(cell, value)
+        return Store(cell, value)
 
-    def cmpxchg(self, cell: Cell, old: Any, new: Any) -> ops.Op:
+    def cmpxchg(self, cell: Cell, old: Any, new: Any) -> Op:
         """``cmpxchg``: returns the value found, stores ``new`` if it was ``old``."""
-        return ops.Cmpxchg(cell, old, new)
+        return Cmpxchg(cell, old, new)
 
-    def xchg(self, cell: Cell, new: Any) -> ops.Op:
+    def xchg(self, cell: Cell, new: Any) -> Op:
         """``xchg``: stores ``new`` and returns the old value."""
-        return ops.Xchg(cell, new)
+        return Xchg(cell, new)
 
-    def atomic_read(self, cell: Cell) -> ops.Op:
+    def atomic_read(self, cell: Cell) -> Op:
         """``atomic_read(v)``."""
-        return ops.AtomicRead(cell)
+        return AtomicRead(cell)
 
-    def atomic_set(self, cell: Cell, value: int) -> ops.Op:
+    def atomic_set(self, cell: Cell, value: int) -> Op:
         """``atomic_set(v, i)``."""
-        return ops.AtomicSet(cell, value)
+        return AtomicSet(cell, value)
 
-    def atomic_inc(self, cell: Cell) -> ops.Op:
+    def atomic_inc(self, cell: Cell) -> Op:
         """``atomic_inc(v)``."""
-        return ops.AtomicInc(cell)
+        return AtomicInc(cell)
 
-    def atomic_dec(self, cell: Cell) -> ops.Op:
+    def atomic_dec(self, cell: Cell) -> Op:
         """``atomic_dec(v)``."""
-        return ops.AtomicDec(cell)
+        return AtomicDec(cell)
 
-    def atomic_add_return(self, cell: Cell, delta: int) -> ops.Op:
+    def atomic_add_return(self, cell: Cell, delta: int) -> Op:
         """``atomic_add_return(i, v)``."""
-        return ops.AtomicAddReturn(cell, delta)
+        return AtomicAddReturn(cell, delta)
 
-    def atomic_dec_and_test(self, cell: Cell) -> ops.Op:
+    def atomic_dec_and_test(self, cell: Cell) -> Op:
         """``atomic_dec_and_test(v)``: true when it reached zero."""
-        return ops.AtomicDecAndTest(cell)
+        return AtomicDecAndTest(cell)
 
-    def atomic_inc_not_zero(self, cell: Cell) -> ops.Op:
+    def atomic_inc_not_zero(self, cell: Cell) -> Op:
         """``atomic_inc_not_zero(v)``."""
-        return ops.AtomicIncNotZero(cell)
+        return AtomicIncNotZero(cell)
 
     # -- heap --------------------------------------------------------------
     def kmalloc(
         self, struct: type[S], *, may_fail: bool = False, name: str | None = None, **init: Any
-    ) -> ops.Op:
+    ) -> Op:
         """Allocate a struct; with ``may_fail`` the NULL outcome is explored too."""
-        return ops.Kmalloc(struct, init, may_fail, name)
+        return Kmalloc(struct, init, may_fail, name)
 
     kzalloc = kmalloc
 
-    def kfree(self, obj: Struct | None) -> ops.Op:
+    def kfree(self, obj: Struct | None) -> Op:
         """Free a heap struct (NULL is a no-op)."""
-        return ops.Kfree(obj)
+        return Kfree(obj)
 
     # -- lists -------------------------------------------------------------
-    def list_add(self, new: ListHead, head: ListHead) -> ops.Op:
+    def list_add(self, new: ListHead, head: ListHead) -> Op:
         """``list_add(new, head)``."""
-        return ops.ListAdd(new, head)
+        return ListAdd(new, head)
 
-    def list_add_rcu(self, new: ListHead, head: ListHead) -> ops.Op:
+    def list_add_rcu(self, new: ListHead, head: ListHead) -> Op:
         """``list_add_rcu(new, head)``."""
-        return ops.ListAddRcu(new, head)
+        return ListAddRcu(new, head)
 
-    def list_add_tail(self, new: ListHead, head: ListHead) -> ops.Op:
+    def list_add_tail(self, new: ListHead, head: ListHead) -> Op:
         """``list_add_tail(new, head)``."""
-        return ops.ListAddTail(new, head)
+        return ListAddTail(new, head)
 
-    def list_del(self, entry: ListHead) -> ops.Op:
+    def list_del(self, entry: ListHead) -> Op:
         """``list_del(entry)``."""
-        return ops.ListDel(entry)
+        return ListDel(entry)
 
-    def list_del_rcu(self, entry: ListHead) -> ops.Op:
+    def list_del_rcu(self, entry: ListHead) -> Op:
         """``list_del_rcu(entry)``."""
-        return ops.ListDelRcu(entry)
+        return ListDelRcu(entry)
 
-    def list_del_init(self, entry: ListHead) -> ops.Op:
+    def list_del_init(self, entry: ListHead) -> Op:
         """``list_del_init(entry)``."""
-        return ops.ListDelInit(entry)
+        return ListDelInit(entry)
 
-    def list_move_tail(self, entry: ListHead, head: ListHead) -> ops.Op:
+    def list_move_tail(self, entry: ListHead, head: ListHead) -> Op:
         """``list_move_tail(entry, head)``."""
-        return ops.ListMoveTail(entry, head)
+        return ListMoveTail(entry, head)
 
-    def list_empty(self, head: ListHead) -> ops.Op:
+    def list_empty(self, head: ListHead) -> Op:
         """``list_empty(head)``."""
-        return ops.ListEmpty(head)
+        return ListEmpty(head)
 
-    def list_next(self, node: ListHead) -> ops.Op:
+    def list_next(self, node: ListHead) -> Op:
         """Read ``node->next`` (one step of a list walk)."""
-        return ops.ListNext(node)
+        return ListNext(node)
 
     def list_entries(self, head: ListHead) -> Steps:
         """Walk ``head`` like ``list_for_each_entry_safe``; returns the nodes.
@@ -175,86 +216,86 @@ class Kernel:
         return nodes
 
     # -- locks -------------------------------------------------------------
-    def spin_lock(self, lock: Lock) -> ops.Op:
+    def spin_lock(self, lock: Lock) -> Op:
         """``spin_lock(lock)``: disables preemption, then takes the lock."""
-        return ops.Acquire(lock)
+        return Acquire(lock)
 
-    def spin_unlock(self, lock: Lock) -> ops.Op:
+    def spin_unlock(self, lock: Lock) -> Op:
         """``spin_unlock(lock)``."""
-        return ops.Release(lock)
+        return Release(lock)
 
     def spin_lock_irq(self, lock: Lock) -> Steps:
         """``spin_lock_irq(lock)``: IRQs off, then the lock."""
-        yield ops.LocalIrqDisable()
-        yield ops.Acquire(lock)
+        yield LocalIrqDisable()
+        yield Acquire(lock)
 
     def spin_unlock_irq(self, lock: Lock) -> Steps:
         """``spin_unlock_irq(lock)``."""
-        yield ops.Release(lock)
-        yield ops.LocalIrqEnable()
+        yield Release(lock)
+        yield LocalIrqEnable()
 
     def spin_lock_irqsave(self, lock: Lock) -> Steps:
         """``spin_lock_irqsave(lock, flags)``: returns ``flags``."""
-        flags = yield ops.LocalIrqSave()
-        yield ops.Acquire(lock)
+        flags = yield LocalIrqSave()
+        yield Acquire(lock)
         return flags
 
     def spin_unlock_irqrestore(self, lock: Lock, flags: bool) -> Steps:
         """``spin_unlock_irqrestore(lock, flags)``."""
-        yield ops.Release(lock)
-        yield ops.LocalIrqRestore(flags)
+        yield Release(lock)
+        yield LocalIrqRestore(flags)
 
-    def mutex_lock(self, lock: Mutex) -> ops.Op:
+    def mutex_lock(self, lock: Mutex) -> Op:
         """``mutex_lock(m)``: sleeps while another thread holds it."""
-        return ops.MutexLock(lock)
+        return MutexLock(lock)
 
-    def mutex_unlock(self, lock: Mutex) -> ops.Op:
+    def mutex_unlock(self, lock: Mutex) -> Op:
         """``mutex_unlock(m)``."""
-        return ops.MutexUnlock(lock)
+        return MutexUnlock(lock)
 
     # -- IRQs, preemption, scheduling ------------------------------------
-    def local_irq_disable(self) -> ops.Op:
+    def local_irq_disable(self) -> Op:
         """``local_irq_disable()``."""
-        return ops.LocalIrqDisable()
+        return LocalIrqDisable()
 
-    def local_irq_enable(self) -> ops.Op:
+    def local_irq_enable(self) -> Op:
         """``local_irq_enable()``."""
-        return ops.LocalIrqEnable()
+        return LocalIrqEnable()
 
-    def local_irq_save(self) -> ops.Op:
+    def local_irq_save(self) -> Op:
         """``local_irq_save(flags)``: returns ``flags``."""
-        return ops.LocalIrqSave()
+        return LocalIrqSave()
 
-    def local_irq_restore(self, flags: bool) -> ops.Op:
+    def local_irq_restore(self, flags: bool) -> Op:
         """``local_irq_restore(flags)``."""
-        return ops.LocalIrqRestore(flags)
+        return LocalIrqRestore(flags)
 
-    def preempt_disable(self) -> ops.Op:
+    def preempt_disable(self) -> Op:
         """``preempt_disable()``."""
-        return ops.PreemptDisable()
+        return PreemptDisable()
 
-    def preempt_enable(self) -> ops.Op:
+    def preempt_enable(self) -> Op:
         """``preempt_enable()``."""
-        return ops.PreemptEnable()
+        return PreemptEnable()
 
-    def irq_enter(self, preempt: bool = False) -> ops.Op:
+    def irq_enter(self, preempt: bool = False) -> Op:
         """An interrupt thread enters its CPU (waits for IRQs on there)."""
-        return ops.IrqEnter(preempt)
+        return IrqEnter(preempt)
 
-    def irq_exit(self) -> ops.Op:
+    def irq_exit(self) -> Op:
         """An interrupt thread leaves its CPU."""
-        return ops.IrqExit()
+        return IrqExit()
 
-    def context_switch(self, cpu: CPU, next_task: Any) -> ops.Op:
+    def context_switch(self, cpu: CPU, next_task: Any) -> Op:
         """``rq->curr = next`` on ``cpu``."""
-        return ops.ContextSwitch(cpu, next_task)
+        return ContextSwitch(cpu, next_task)
 
     def task_curr(self, task: TaskStruct) -> Steps:
         """``task_curr(p)``: is ``p`` running on its CPU right now? (one read)"""
         cpu = task_cpu(task)
         if cpu is None:
             return False
-        curr = yield ops.Load(cpu.curr)
+        curr = yield Load(cpu.curr)
         return curr is task
 
     # -- cross-CPU calls ---------------------------------------------------
@@ -265,13 +306,13 @@ class Kernel:
         IPI handler thread is spawned that runs once ``cpu`` has IRQs on.
         """
         if cpu is self.cpu:
-            flags = yield ops.LocalIrqSave()
+            flags = yield LocalIrqSave()
             yield from func(self, *args)
-            yield ops.LocalIrqRestore(flags)
+            yield LocalIrqRestore(flags)
             return None
         name = f"ipi:{getattr(func, '__name__', 'func')}@{cpu.name}"
-        handler = yield ops.Spawn(name, _ipi_body, (func, args), cpu=cpu, irq=True)
-        yield ops.Join(handler)
+        handler = yield Spawn(name, _ipi_body, (func, args), cpu=cpu, irq=True)
+        yield Join(handler)
         return None
 
     def task_oncpu_function_call(
@@ -283,34 +324,34 @@ class Kernel:
         with ``smp_call_function_single``; otherwise do nothing. The check is a
         snapshot: ``p`` may be switched out before the IPI lands.
         """
-        yield ops.PreemptDisable()
+        yield PreemptDisable()
         cpu = task_cpu(p)
         running = yield from self.task_curr(p)
         if running and cpu is not None:
             yield from self.smp_call_function_single(cpu, func, *args)
-        yield ops.PreemptEnable()
+        yield PreemptEnable()
 
     # -- RCU ---------------------------------------------------------------
-    def rcu_read_lock(self) -> ops.Op:
+    def rcu_read_lock(self) -> Op:
         """``rcu_read_lock()``."""
-        return ops.RcuReadLock()
+        return RcuReadLock()
 
-    def rcu_read_unlock(self) -> ops.Op:
+    def rcu_read_unlock(self) -> Op:
         """``rcu_read_unlock()``."""
-        return ops.RcuReadUnlock()
+        return RcuReadUnlock()
 
-    def synchronize_rcu(self) -> ops.Op:
+    def synchronize_rcu(self) -> Op:
         """``synchronize_rcu()``: wait until no thread is in a read-side section."""
-        return ops.RcuGracePeriod()
+        return RcuGracePeriod()
 
-    def call_rcu(self, func: Callable[..., Steps], *args: Any) -> ops.Op:
+    def call_rcu(self, func: Callable[..., Steps], *args: Any) -> Op:
         """``call_rcu(head, func)``: ``func(k, *args)`` runs after a grace period.
 
         The callback is its own thread, so "when" it runs is explored like
         any other schedule choice.
         """
         name = f"rcu:{getattr(func, '__name__', 'callback')}"
-        return ops.Spawn(name, _rcu_body, (func, args))
+        return Spawn(name, _rcu_body, (func, args))
 
     # -- threads and choices -----------------------------------------------
     def spawn(
@@ -320,28 +361,28 @@ class Kernel:
         *args: Any,
         cpu: CPU | None = None,
         task: Any = None,
-    ) -> ops.Op:
+    ) -> Op:
         """Start a new task thread; returns a handle for :meth:`join`."""
-        return ops.Spawn(name, func, args, cpu=cpu, task=task)
+        return Spawn(name, func, args, cpu=cpu, task=task)
 
-    def join(self, thread: Thread) -> ops.Op:
+    def join(self, thread: Thread) -> Op:
         """Wait for a thread to finish; returns its result."""
-        return ops.Join(thread)
+        return Join(thread)
 
-    def choose(self, *options: Any, label: str = "choice") -> ops.Op:
+    def choose(self, *options: Any, label: str = "choice") -> Op:
         """A nondeterministic choice; every option is explored."""
-        return ops.Choose(tuple(options), label)
+        return Choose(tuple(options), label)
 
-    def observe(self, *objects: SharedObject, label: str = "observe") -> ops.Op:
-        """One step reading ``objects`` (an assertion point); see :class:`ops.Observe`."""
-        return ops.Observe(objects, label)
+    def observe(self, *objects: SharedObject, label: str = "observe") -> Op:
+        """One step reading ``objects`` (an assertion point); see :class:`Observe`."""
+        return Observe(objects, label)
 
-    def judge(self, judge: Callable[[], Any], label: str = "observe") -> ops.Op:
+    def judge(self, judge: Callable[[], Any], label: str = "observe") -> Op:
         """One step that returns ``judge()``, conflicting only with what it read.
 
-        See :class:`ops.Judge`: the footprint is recorded, not declared.
+        See :class:`Judge`: the footprint is recorded, not declared.
         """
-        return ops.Judge(judge, label)
+        return Judge(judge, label)
 
     # -- assertions ----------------------------------------------------------
     def BUG_ON(self, condition: Any, message: str = "BUG_ON") -> None:  # noqa: N802
@@ -362,11 +403,11 @@ def task_cpu(task: Any) -> CPU | None:
 
 
 def _ipi_body(k: Kernel, func: Callable[..., Steps], args: tuple[Any, ...]) -> Steps:
-    yield ops.IrqEnter()
+    yield IrqEnter()
     yield from func(k, *args)
-    yield ops.IrqExit()
+    yield IrqExit()
 
 
 def _rcu_body(k: Kernel, func: Callable[..., Steps], args: tuple[Any, ...]) -> Steps:
-    yield ops.RcuGracePeriod()
+    yield RcuGracePeriod()
     yield from func(k, *args)

@@ -2,7 +2,7 @@
 
 A :class:`Machine` is built afresh for every execution by the model's setup
 function and then driven by the runtime (:mod:`ctxcheck.runtime`). It knows
-the execution rules that do not belong to any one operation:
+the execution rules that do not belong to any one primitive:
 
 * a *task thread* bound to a CPU runs only while its task is that CPU's
   ``curr`` and no interrupt handler occupies the CPU;
@@ -12,29 +12,27 @@ the execution rules that do not belong to any one operation:
 * an unbound thread (``cpu=None``) stands for code on a CPU the model does not
   track, and may always run.
 
-Each CPU has an ``exec`` object: every step of a task thread on the CPU reads
-it, and every change of who may run there (IRQs off/on, preemption, an
-interrupt entering or leaving, a context switch) writes it. That way the
-enabling and disabling of threads shows up as ordinary conflicts, and
-partial-order reduction needs no special case for it.
+The primitives (:mod:`ctxcheck.primitives`) see the machine through
+:class:`~ctxcheck.primitives.base.StepMachine`; the explorers through the
+runtime. Object ids come from the search's :class:`ObjectIds`, so that they
+are the same in every execution of one search and independent of whatever
+else ran before in the process.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from ctxcheck.objects import Cell, Lock, SharedObject, Struct
-
-if TYPE_CHECKING:
-    from ctxcheck.kernel import Kernel
-    from ctxcheck.ops import Op
+from ctxcheck.observe import PropertyReads
+from ctxcheck.primitives.base import Op, SharedObject
+from ctxcheck.primitives.cpu import CPU
+from ctxcheck.primitives.heap import Struct
+from ctxcheck.primitives.locks import Lock
 
 S = TypeVar("S", bound=Struct)
 
-#: ids of shared objects by (creator, creation index, kind), for the process
-_STABLE_IDS: dict[tuple[Any, ...], int] = {}
 #: the instance number in an object's name (``ctx#2.lock``): not part of its kind
 _KIND = re.compile(r"#\d+")
 
@@ -42,30 +40,38 @@ _KIND = re.compile(r"#\d+")
 ThreadFunc = Callable[..., Generator[Any, Any, Any]]
 
 
-class CPU:
-    """One processor: its current task and who occupies it right now."""
+class ObjectIds:
+    """Ids of shared objects, the same in every execution of one search.
 
-    __slots__ = ("index", "name", "curr", "exec", "handler")
+    An object is known by who made it, not by when: the thread whose step
+    created it (or the setup), how many things that thread had created
+    before, and the object's kind. So an object keeps its id when
+    independent steps of other threads are reordered, and what one
+    execution learnt about an id (which invariants read it, see
+    :mod:`ctxcheck.observe`) applies to the same object in the next. One
+    table belongs to one search: ids never depend on other checks run in
+    the same process.
+    """
 
-    def __init__(self, machine: Machine, index: int) -> None:
-        self.index = index
-        self.name = f"cpu{index}"
-        #: ``rq->curr``: the task struct running here, or None for idle
-        self.curr = Cell(machine, f"{self.name}.curr", None)
-        self.exec = SharedObject(machine, f"{self.name}.exec")
-        #: the interrupt thread inside this CPU, if any
-        self.handler: Thread | None = None
+    __slots__ = ("_ids",)
 
-    def __repr__(self) -> str:
-        return self.name
+    def __init__(self) -> None:
+        self._ids: dict[tuple[Any, ...], int] = {}
+
+    def id_of(self, key: tuple[Any, ...]) -> int:
+        """The id of the object known by ``key`` (a new one the first time)."""
+        oid = self._ids.get(key)
+        if oid is None:
+            oid = self._ids[key] = len(self._ids)
+        return oid
 
 
 class Thread:
     """One thread of control: a task's kernel path or an interrupt handler."""
 
     __slots__ = (
-        "tid", "name", "gen", "k", "cpu", "task", "irq", "pending", "finished",
-        "result", "irqs_off", "preempt_count", "rcu_depth", "in_irq", "held",
+        "tid", "name", "gen", "cpu", "task", "irq", "pending", "finished",
+        "result", "_irqs_off", "_preempt_count", "rcu_depth", "in_irq", "held",
         "done", "parent", "key",
     )  # fmt: skip
 
@@ -82,23 +88,47 @@ class Thread:
         self.tid = tid
         self.name = name
         self.gen: Generator[Any, Any, Any] | None = None
-        self.k: Kernel | None = None
         self.cpu = cpu
         self.task = task
         self.irq = irq
         self.pending: Op | None = None
         self.finished = False
         self.result: Any = None
-        self.irqs_off = False
-        self.preempt_count = 0
+        self._irqs_off = False
+        self._preempt_count = 0
         self.rcu_depth = 0
         self.in_irq = False
         self.held: list[Lock] = []
         #: released when the thread finishes; what a waiter on it synchronises with
         self.done = done
         self.parent = parent
-        #: how the thread is named across executions (see Machine.register)
+        #: how the thread is named across executions (see ObjectIds)
         self.key: tuple[Any, ...] = ()
+
+    def _noted(self) -> None:
+        # a task thread's IRQ and preemption state is its CPU's ``exec`` object
+        if self.cpu is not None:
+            self.cpu.exec.noted()
+
+    @property
+    def irqs_off(self) -> bool:
+        """IRQs disabled by this thread (a read an invariant makes is noted)."""
+        self._noted()
+        return self._irqs_off
+
+    @irqs_off.setter
+    def irqs_off(self, value: bool) -> None:
+        self._irqs_off = value
+
+    @property
+    def preempt_count(self) -> int:
+        """Preemption-disable depth (a read an invariant makes is noted)."""
+        self._noted()
+        return self._preempt_count
+
+    @preempt_count.setter
+    def preempt_count(self, value: int) -> None:
+        self._preempt_count = value
 
     def __repr__(self) -> str:
         return self.name
@@ -107,13 +137,16 @@ class Thread:
 class Machine:
     """All state of one execution: objects, CPUs, threads, the heap."""
 
-    def __init__(self, cpus: int = 0) -> None:
+    def __init__(self, cpus: int = 0, ids: ObjectIds | None = None) -> None:
         #: every shared object, in creation order
         self.objects: list[SharedObject] = []
         #: the same, by id
         self.by_oid: dict[int, SharedObject] = {}
+        #: the record an invariant is reading into right now (see ctxcheck.observe)
+        self.reads: PropertyReads | None = None
         #: set by the runtime: the thread whose step is running (None in setup)
         self.creator: Thread | None = None
+        self._ids = ids if ids is not None else ObjectIds()
         self._made: dict[tuple[Any, ...], int] = {}
         self._seq: dict[str, int] = {}
         self.threads: list[Thread] = []
@@ -133,19 +166,8 @@ class Machine:
 
     # -- objects -----------------------------------------------------------
     def register(self, obj: SharedObject, name: str) -> int:
-        """Give a new shared object its id: the same in every execution.
-
-        The id names the object by who made it, not by when: the thread
-        whose step created it (or the setup), how many things that thread
-        had created before, and the object's kind. So an object keeps its id
-        when independent steps of other threads are reordered, and what one
-        execution learnt about an id (which invariants read it) applies to
-        the same object in the next (see :mod:`ctxcheck.observe`).
-        """
-        key = (self._creation_key(), _KIND.sub("#", name))
-        oid = _STABLE_IDS.get(key)
-        if oid is None:
-            oid = _STABLE_IDS[key] = len(_STABLE_IDS)
+        """Give a new shared object its id: the same in every execution of the search."""
+        oid = self._ids.id_of((self._creation_key(), _KIND.sub("#", name)))
         self.objects.append(obj)
         self.by_oid[oid] = obj
         return oid
@@ -167,7 +189,7 @@ class Machine:
         """A statically allocated struct (``init_task``, a per-CPU variable)."""
         return struct(self, name=name, heap=False, **init)
 
-    def alloc(self, struct: type[S], name: str | None = None, **init: Any) -> S:
+    def alloc(self, struct: Callable[..., S], name: str | None = None, **init: Any) -> S:
         """A heap struct, as ``kmalloc`` makes it; tracked until ``kfree``."""
         obj = struct(self, name=name, heap=True, **init)
         self.heap.append(obj)
@@ -206,6 +228,19 @@ class Machine:
         self.unstarted.append((thread, func, args))
         return thread
 
+    def spawn_thread(
+        self,
+        name: str,
+        func: ThreadFunc,
+        args: tuple[Any, ...],
+        cpu: CPU | None,
+        task: Any,
+        irq: bool,
+        parent: int,
+    ) -> Thread:
+        """:meth:`spawn` as a step does it (the ``spawn`` primitive)."""
+        return self.spawn(name, func, *args, cpu=cpu, task=task, irq=irq, parent=parent)
+
     def thread_of(self, task: Any) -> Thread | None:
         """The task thread that runs as ``task``, if the model has one."""
         if task is None:
@@ -222,14 +257,14 @@ class Machine:
         With ``preempt``, also require that the running task could be
         preempted (no spinlock held, preemption not disabled).
         """
-        if cpu.handler is not None:
+        if cpu._handler is not None:
             return False
-        running = self.running_on(cpu)
+        running = self._task_threads.get(id(cpu.curr._value))
         if running is None:
             return True
-        if running.irqs_off:
+        if running._irqs_off:
             return False
-        return not (preempt and running.preempt_count > 0)
+        return not (preempt and running._preempt_count > 0)
 
     def runnable(self, thread: Thread) -> bool:
         """May ``thread`` take a step now, ignoring what its operation needs?"""
@@ -237,11 +272,15 @@ class Machine:
         if cpu is None:
             return True
         if thread.irq:
-            return thread.in_irq or cpu.handler is None
-        return cpu.handler is None and cpu.curr.value is thread.task
+            return thread.in_irq or cpu._handler is None
+        return cpu._handler is None and cpu.curr._value is thread.task
 
     def quiescent(self) -> bool:
-        """No thread holds a spinlock, has IRQs off or is inside a handler."""
+        """No thread holds a spinlock, has IRQs off or is inside a handler.
+
+        Asked while quiescent invariants are judged, so it reads what it
+        reads through the noting properties, as they do.
+        """
         for thread in self.threads:
             if thread.finished:
                 continue

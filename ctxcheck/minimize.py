@@ -36,7 +36,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ctxcheck import ops
 from ctxcheck.errors import ModelError
 from ctxcheck.explorers.deps import (
     ERROR_FOOTPRINT,
@@ -45,8 +44,10 @@ from ctxcheck.explorers.deps import (
     step_footprint,
     stops_others,
 )
+from ctxcheck.explorers.path import Alternatives, Path, attempt, depth_first, follow
 from ctxcheck.model import Config, Model
-from ctxcheck.runtime import Execution, Found
+from ctxcheck.primitives.base import Footprint
+from ctxcheck.runtime import Execution, Found, SearchState
 
 Choice = tuple[int, int]
 Schedule = list[Choice]
@@ -80,33 +81,48 @@ class _OutOfBudget(Exception):
     """The work budget ran out."""
 
 
-def count_preemptions(
-    model: Model, config: Config, max_steps: int | None, schedule: Schedule
-) -> int:
-    """Preemptions of a schedule, counted by re-executing it."""
-    ex = Execution(model, config, max_steps)
-    count, last = 0, None
-    for tid, branch in schedule:
-        if last is not None and tid != last and last in ex.enabled():
-            count += 1
-        ex.step(tid, branch)
-        last = tid
-    return count
+class _Point(Alternatives):
+    """A branch point of the bounded search, with its sleep set (Godefroid)."""
+
+    __slots__ = ("explored", "fps", "sleep", "stopped")
+
+    def __init__(
+        self, alts: list[Choice], sleep: dict[Choice, Footprint], fps: dict[int, Footprint]
+    ) -> None:
+        super().__init__(alts)
+        self.sleep = sleep
+        self.fps = fps
+        #: choices explored from here, with the footprint they sleep with
+        self.explored: dict[Choice, Footprint] = {}
+        #: the current choice's step ended the run with another violation
+        self.stopped = False
+
+    def advance(self) -> bool:
+        # a step that ended the run with another violation hid what comes after
+        # it: it must not sleep, so it depends on everything
+        fp = ERROR_FOOTPRINT if self.stopped else self.fps.get(self.tid, ())
+        self.explored[(self.tid, self.branch)] = fp
+        self.stopped = False
+        return super().advance()
 
 
 class _Search:
-    """Replays and bounded depth-first searches that share one work budget."""
+    """Replays and bounded depth-first searches that share one work budget.
+
+    Its runs are one search (:class:`~ctxcheck.runtime.SearchState`): the same
+    object ids and the same learnt invariant reads in every run, so the
+    footprints its sleep sets compare are those of one search.
+    """
 
     def __init__(
         self, model: Model, config: Config, max_steps: int | None, prop: str, budget: int
     ) -> None:
         self.model = model
-        self.config = config
-        self.max_steps = max_steps
         self.prop = prop
         self.budget = budget
         self.limit = budget
         self.work = 0
+        self.state = SearchState(model, config, max_steps)
         #: invariants see the states between writes: writes do not commute then
         self.visible = has_invariants(model)
         #: a final property fails only once every thread has finished
@@ -115,6 +131,7 @@ class _Search:
         self._depth = 0
         self._sleep = False
         self._max_preempt: int | None = None
+        self._hit: Schedule | None = None
 
     def spend(self, steps: int) -> None:
         """Count work; stop the search when the current limit is passed."""
@@ -122,30 +139,28 @@ class _Search:
         if self.work > self.limit:
             raise _OutOfBudget
 
-    def fresh(self, prefix: Schedule) -> Execution:
-        """A new execution advanced through ``prefix``."""
-        self.spend(len(prefix) + 1)
-        ex = Execution(self.model, self.config, self.max_steps)
-        for tid, branch in prefix:
-            ex.step(tid, branch)
-        return ex
+    def execution(self) -> Execution:
+        """A fresh run of the model (not counted: callers count what they replay)."""
+        return self.state.execution()
 
-    def attempt(self, schedule: Schedule) -> tuple[Execution, list[ops.Footprint]] | None:
+    def preemptions(self, schedule: Schedule) -> int:
+        """Preemptions of a schedule, counted by re-executing it."""
+        return follow(self.execution, schedule).preemptions
+
+    def attempt(self, schedule: Schedule) -> tuple[Execution, list[Footprint]] | None:
         """Run ``schedule``; the execution and each step's footprint if it violates."""
         self.spend(len(schedule) + 1)
-        ex = Execution(self.model, self.config, self.max_steps)
-        fps: list[ops.Footprint] = []
-        for tid, branch in schedule:
-            if ex.violation is not None or tid not in ex.enabled():
-                return None
-            if branch >= ex.branches(tid):
-                return None
-            fps.append(step_footprint(ex, tid, self.visible))
-            ex.step(tid, branch)
+        fps: list[Footprint] = []
+        ex = attempt(self.execution, schedule, lambda ex, tid: fps.append(self._footprint(ex, tid)))
+        if ex is None:
+            return None
         found = ex.violation
         if found is None or found.prop != self.prop or found.step != len(schedule):
             return None
         return ex, fps
+
+    def _footprint(self, ex: Execution, tid: int) -> Footprint:
+        return step_footprint(ex, tid, self.visible)
 
     # -- the bounded depth-first search -------------------------------------
     def search(self, depth: int, sleep: bool, max_preempt: int | None) -> Schedule | None:
@@ -155,49 +170,44 @@ class _Search:
         with ``max_preempt``, schedules with more preemptions are not tried.
         """
         self._depth, self._sleep, self._max_preempt = depth, sleep, max_preempt
-        return self._dfs([], None, {}, None, 0)
+        self._hit = None
+        self.spend(1)
+        depth_first(Path(self.execution), self)
+        return self._hit
 
-    def _dfs(
-        self,
-        prefix: Schedule,
-        ex: Execution | None,
-        sleep: dict[Choice, ops.Footprint],
-        last: int | None,
-        preempts: int,
-    ) -> Schedule | None:
-        if ex is None:
-            ex = self.fresh(prefix)
-        enabled = list(ex.enabled())
-        fps = {t: step_footprint(ex, t, self.visible) for t in enabled} if self._sleep else {}
-        explored: dict[Choice, ops.Footprint] = {}
-        for choice in ex.choices(last):
-            tid = choice[0]
-            p = preempts + (last is not None and tid != last and last in enabled)
-            if choice in sleep or (self._max_preempt is not None and p > self._max_preempt):
-                continue
-            if ex is None:
-                ex = self.fresh(prefix)
-            child_sleep = self._child_sleep({**sleep, **explored}, fps.get(tid, ()), tid)
-            ex.step(*choice)
+    def branch_point(self, ex: Execution, path: Path[_Point]) -> _Point | None:
+        """The choices below this state that the bounds and the sleep set leave."""
+        nodes = path.nodes
+        if nodes:
             self.spend(1)
-            child = [*prefix, choice]
             found = ex.violation
+            nodes[-1].stopped = found is not None and stops_others(self.model, found)
             if found is not None and found.prop == self.prop:
-                return child
-            if (
-                found is None
-                and not ex.finished
-                and len(child) + self._remaining(ex) <= self._depth
-            ):
-                hit = self._dfs(child, ex, child_sleep, tid, p)
-                if hit is not None:
-                    return hit
-            # a step that ended the run with another violation hid what comes after
-            # it: it must not sleep, so it depends on everything
-            stopped = found is not None and stops_others(self.model, found)
-            explored[choice] = ERROR_FOOTPRINT if stopped else fps.get(tid, ())
-            ex = None
-        return None
+                self._hit = path.schedule()
+                return None
+            if ex.finished or len(nodes) + self._remaining(ex) > self._depth:
+                return None
+        elif ex.finished:
+            return None
+        sleep = self._inherited(nodes[-1]) if nodes else {}
+        fps = {t: self._footprint(ex, t) for t in ex.enabled()} if self._sleep else {}
+        bound = self._max_preempt
+        alts = [
+            choice
+            for choice in ex.choices(ex.last_tid)
+            if choice not in sleep
+            and (bound is None or ex.preemptions + ex.is_preemption(choice[0]) <= bound)
+        ]
+        return _Point(alts, sleep, fps) if alts else None
+
+    def leaf(self, ex: Execution, path: Path[_Point]) -> bool:
+        """Stop at the first schedule that violates the property."""
+        return self._hit is None
+
+    def resume(self, path: Path[_Point]) -> bool:
+        """The walk replays the path for its next choice: count it."""
+        self.spend(len(path.nodes))
+        return True
 
     def _remaining(self, ex: Execution) -> int:
         """A lower bound on the steps still needed to violate the property."""
@@ -205,21 +215,21 @@ class _Search:
             return 1
         return sum(1 for t in ex.machine.threads if not t.finished)
 
-    def _child_sleep(
-        self, sleepers: dict[Choice, ops.Footprint], fp: ops.Footprint, tid: int
-    ) -> dict[Choice, ops.Footprint]:
-        """Sleepers that stay asleep after ``tid`` moves: those independent of its step."""
+    def _inherited(self, parent: _Point) -> dict[Choice, Footprint]:
+        """Sleepers that stay asleep after the parent's step: those independent of it."""
         if not self._sleep:
             return {}
+        fp = parent.fps.get(parent.tid, ())
+        sleepers = {**parent.sleep, **parent.explored}
         return {
             choice: other
             for choice, other in sleepers.items()
-            if choice[0] != tid and not dependent(other, fp)
+            if choice[0] != parent.tid and not dependent(other, fp)
         }
 
 
 # -- cheap reductions of one schedule -----------------------------------------
-def _predecessors(schedule: Schedule, fps: list[ops.Footprint]) -> list[list[int]]:
+def _predecessors(schedule: Schedule, fps: list[Footprint]) -> list[list[int]]:
     """For each step, the earlier steps it depends on (same thread or a conflict)."""
     preds: list[list[int]] = []
     for j, (tid, _) in enumerate(schedule):
@@ -227,7 +237,7 @@ def _predecessors(schedule: Schedule, fps: list[ops.Footprint]) -> list[list[int
     return preds
 
 
-def causal_slice(schedule: Schedule, fps: list[ops.Footprint]) -> Schedule:
+def causal_slice(schedule: Schedule, fps: list[Footprint]) -> Schedule:
     """The steps the last step depends on, transitively, in their original order."""
     if not schedule:
         return []
@@ -239,7 +249,7 @@ def causal_slice(schedule: Schedule, fps: list[ops.Footprint]) -> Schedule:
     return [c for i, c in enumerate(schedule) if i in keep]
 
 
-def regroup(schedule: Schedule, fps: list[ops.Footprint]) -> Schedule:
+def regroup(schedule: Schedule, fps: list[Footprint]) -> Schedule:
     """An equivalent order of the same steps in which threads switch less often.
 
     Keeps running the current thread while its next step has all its
@@ -299,17 +309,12 @@ def minimize(
     start = search.attempt(list(schedule))
     if start is None:
         return _unchanged(
-            model,
-            config,
-            max_steps,
-            schedule,
-            search,
-            "not minimized: the schedule did not replay to the same violation",
+            schedule, search, "not minimized: the schedule did not replay to the same violation"
         )
     ex, _ = start
     found = ex.violation
     assert found is not None
-    best = _Best(list(schedule), found, count_preemptions(model, config, max_steps, schedule))
+    best = _Best(list(schedule), found, search.preemptions(schedule))
     try:
         _cheap(search, best)
         _fewest_steps(search, best)
@@ -332,18 +337,10 @@ def minimize(
     )
 
 
-def _unchanged(
-    model: Model,
-    config: Config,
-    max_steps: int | None,
-    schedule: Schedule,
-    search: _Search,
-    note: str,
-) -> Minimized:
-    ex = Execution(model, config, max_steps)
-    ex.replay(list(schedule))
+def _unchanged(schedule: Schedule, search: _Search, note: str) -> Minimized:
+    ex = follow(search.execution, schedule)
     found = ex.violation or Found(search.prop, "", len(schedule))
-    pre = count_preemptions(model, config, max_steps, schedule)
+    pre = ex.preemptions
     return Minimized(list(schedule), found, len(schedule), pre, REDUCED, note, search.work)
 
 
@@ -365,7 +362,7 @@ def _try(search: _Search, best: _Best, candidate: Schedule) -> None:
         return
     ex, _ = run
     assert ex.violation is not None
-    pre = count_preemptions(search.model, search.config, search.max_steps, candidate)
+    pre = search.preemptions(candidate)
     best.offer(candidate, ex.violation, pre)
 
 

@@ -11,12 +11,13 @@ visible to the explorers (:meth:`ctxcheck.runtime.Execution.visible`); and
 it records it per invariant, and per part of an invariant (:func:`part`),
 so that only writes seen by one part are ordered against each other.
 
-What has been read is *learnt*: the record is shared by every run of one
-search, and an object counts as read from the first state in which some
-invariant read it. Object ids are the same in every run
-(:meth:`ctxcheck.machine.Machine.register`), so what one run learnt holds
-for the next. The explorers prime the record on the initial state. This is
-an approximation, stated here because a verdict depends on it: a write to an
+What has been read is *learnt*: the record belongs to one search (its
+:class:`~ctxcheck.search.SearchState`) and is shared by every run of it,
+and an object counts as read from the first state in which some invariant
+read it. Object ids are the same in every run of one search
+(:class:`~ctxcheck.machine.ObjectIds`), so what one run learnt holds for
+the next. The explorers prime the record on the initial state. This is an
+approximation, stated here because a verdict depends on it: a write to an
 object that no invariant has read in any state explored so far is treated as
 invisible, and an invariant that would read it only in a state the reduced
 search never reaches could be missed. The tests check the reduced search
@@ -25,58 +26,25 @@ small bounds (naive, every interleaving, where it finishes; bfs, every
 reachable state and every transition out of it, on the three models naive
 cannot finish) and on generated programs, and they agree.
 
-Recording works by swapping, for the duration of the invariant checks only,
-the attribute descriptors through which a property can see shared state
+How reads are seen: every primitive's state that a property can look at
 (a cell's value, a list node's links, a lock's holder, a struct's freed
-flag, a CPU's interrupt handler, a thread's IRQ and preemption state) for
-ones that note the object's id. The normal execution path pays nothing.
+flag, a CPU's interrupt handler, a thread's IRQ and preemption state) is
+read through a property of its class that notes the object's id in the
+record its machine is filling right now (``machine.reads``), and costs one
+test of ``None`` otherwise. The engine itself reads the raw slots. Nothing
+here is global: the record is the search's, the machine is the run's, and
+the record currently judging (for :func:`part`) is a context variable, so
+two checks can run side by side in one process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
-
-from ctxcheck.machine import CPU, Thread
-from ctxcheck.objects import Cell, ListHead, Lock, Struct
+from contextvars import ContextVar
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
-
-
-def _cpu_of(thread: Thread) -> int | None:
-    """A task thread's IRQ and preemption state is its CPU's ``exec`` object."""
-    return thread.cpu.exec.oid if thread.cpu is not None else None
-
-
-#: (class, attribute, how to find the id of the object that attribute belongs to)
-_WATCHED: tuple[tuple[type, str, Callable[[Any], int | None]], ...] = (
-    (Cell, "value", lambda o: o.oid),
-    (ListHead, "next", lambda o: o.oid),
-    (ListHead, "prev", lambda o: o.oid),
-    (Lock, "holder", lambda o: o.oid),
-    (Struct, "freed", lambda o: o.oid),
-    (CPU, "handler", lambda o: o.exec.oid),
-    (Thread, "irqs_off", _cpu_of),
-    (Thread, "preempt_count", _cpu_of),
-)
-
-
-def _tracking(slot: Any, oid_of: Callable[[Any], int | None], reads: PropertyReads) -> property:
-    """A property that reads ``slot`` and notes the id (the hot path of checks)."""
-    sget = slot.__get__
-    masks = reads.masks
-
-    def get(self: Any) -> Any:
-        oid = oid_of(self)
-        if oid is not None:
-            bit = reads.bit
-            old = masks.get(oid, 0)
-            if not old & bit:
-                masks[oid] = old | bit
-        return sget(self)
-
-    return property(get, slot.__set__)
 
 
 class PropertyReads:
@@ -111,9 +79,23 @@ class PropertyReads:
         self.prop = prop
         self.bit = self.bit_of(prop)
 
+    def note(self, oid: int) -> None:
+        """The current invariant (part) has read object ``oid``."""
+        masks = self.masks
+        bit = self.bit
+        old = masks.get(oid, 0)
+        if not old & bit:
+            masks[oid] = old | bit
 
-#: the record invariants are reading into right now (inside reads_into)
-_judging: list[PropertyReads] = []
+
+class Recording(Protocol):
+    """What a record is filled through: the machine of the run being judged."""
+
+    reads: PropertyReads | None
+
+
+#: the record invariants are reading into right now (inside reads_into), per context
+_judging: ContextVar[PropertyReads | None] = ContextVar("ctxcheck_judging", default=None)
 
 
 class part:  # noqa: N801 - used like a function: ``with part(ctx):``
@@ -123,9 +105,10 @@ class part:  # noqa: N801 - used like a function: ``with part(ctx):``
     context's check in ``with part(ctx):`` tells the explorers that a write
     seen only by one context's check and a write seen only by another's
     need no ordering between them. ``key`` is a shared object (a struct, a
-    cell: it stands for its id, which is the same in every execution), a
-    CPU (its name), or a name that is the same in every execution.
-    Outside invariant checks (a property called by a test) it does nothing.
+    cell: it stands for its id, which is the same in every execution of a
+    search), a CPU (its name), or a name that is the same in every
+    execution. Outside invariant checks (a property called by a test) it
+    does nothing.
     """
 
     __slots__ = ("key", "saved")
@@ -138,14 +121,15 @@ class part:  # noqa: N801 - used like a function: ``with part(ctx):``
         self.saved = 0
 
     def __enter__(self) -> None:
-        if _judging:
-            reads = _judging[-1]
+        reads = _judging.get()
+        if reads is not None:
             self.saved = reads.bit
             reads.bit = reads.bit_of(reads.prop, self.key)
 
     def __exit__(self, *exc: object) -> None:
-        if _judging:
-            _judging[-1].bit = self.saved
+        reads = _judging.get()
+        if reads is not None:
+            reads.bit = self.saved
 
 
 def judge_parts(
@@ -168,17 +152,13 @@ def judge_parts(
 
 
 @contextmanager
-def reads_into(reads: PropertyReads) -> Iterator[PropertyReads]:
-    """Within the block, every read of watched shared state is noted in ``reads``."""
-    saved = []
-    for cls, name, oid_of in _WATCHED:
-        slot = cls.__dict__[name]
-        saved.append((cls, name, slot))
-        setattr(cls, name, _tracking(slot, oid_of, reads))
-    _judging.append(reads)
+def reads_into(reads: PropertyReads, machine: Recording) -> Iterator[PropertyReads]:
+    """Within the block, every read of ``machine``'s watched state is noted in ``reads``."""
+    saved = machine.reads
+    machine.reads = reads
+    token = _judging.set(reads)
     try:
         yield reads
     finally:
-        _judging.pop()
-        for cls, name, slot in saved:
-            setattr(cls, name, slot)
+        _judging.reset(token)
+        machine.reads = saved

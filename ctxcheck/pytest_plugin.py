@@ -41,6 +41,11 @@ from ctxcheck.result import CheckFailed, Result, Violation
 from ctxcheck.settings import PROFILE_ENV, Settings, get_profile
 
 MARKER = "ctxcheck_budget"
+#: keyword arguments of ``ctxcheck.check`` that say how to search, not model parameters
+_OPTION_KEYS = frozenset({
+    "explorer", "max_executions", "timeout", "seed", "max_steps", "max_preemptions",
+    "stop_on_first", "progress",
+})  # fmt: skip
 _MARKER_KEYS = ("max_executions", "timeout")
 
 
@@ -185,8 +190,10 @@ class Checker:
         from ctxcheck.loader import load_model
 
         model = load_model(target)
-        options = {**self.settings.check_options(), **kwargs}
-        result = check(model, variant=variant, **options)
+        how = {k: kwargs.pop(k) for k in list(kwargs) if k in _OPTION_KEYS}
+        progress = how.pop("progress", None)
+        options = self.settings.options(**how)
+        result = check(model, variant=variant, progress=progress, options=options, **kwargs)
         self._stats.record(result)
         return PluginResult.wrap(result, model, self)
 

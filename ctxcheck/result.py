@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctxcheck.explorers.base import Budget, Stats
+from ctxcheck.explorers.base import Stats
+from ctxcheck.options import Bounds
 from ctxcheck.runtime import Event
 
 
@@ -65,12 +66,14 @@ class Result:
     params: dict[str, int]
     explorer: str
     exhaustive: bool
-    bounds: Budget
+    bounds: Bounds
     stats: Stats
     violations: list[Violation]
     stopped: str | None = None
     #: the target as the user gave it (a model name or a file path), for commands
     target: str | None = None
+    #: explorer-specific settings the check was asked for (``seed``), see ctxcheck.options
+    knobs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
@@ -129,6 +132,7 @@ class Result:
             },
             "violations": [v.to_json() for v in self.violations],
             "stats": self.stats.to_json(),
+            "knobs": dict(self.knobs),
         }
 
     # -- assertions (pytest and scripts) --------------------------------

@@ -17,100 +17,79 @@ run without it and replay a counterexample with it.
 
 from __future__ import annotations
 
-import os
 import traceback
 import types
-from dataclasses import dataclass, field
+from contextlib import suppress
 from typing import Any
 
-from ctxcheck import ops
 from ctxcheck.errors import ModelError, NondeterministicModel, PropertyViolated
+from ctxcheck.events import ACCESS_NAMES, ENGINE_DIR, Event, Found, model_frames, relpath
 from ctxcheck.kernel import Kernel
-from ctxcheck.machine import Machine, Thread
-from ctxcheck.model import Citation, Config, Model
-from ctxcheck.objects import describe
+from ctxcheck.machine import Machine, ObjectIds, Thread
+from ctxcheck.model import Config, Model
 from ctxcheck.observe import PropertyReads, reads_into
+from ctxcheck.primitives.base import LOCKING, READ, RELEASE, Footprint, Op, describe
 
-#: steps that change whether the machine is quiescent
-_CPU_STATE_OPS = (ops.CpuStateOp, ops.Acquire, ops.Release, ops.IrqEnter, ops.IrqExit)
-
-_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-Footprint = ops.Footprint
+__all__ = ["Event", "Execution", "Found", "SearchState"]
 
 
-@dataclass
-class Event:
-    """One recorded step of an execution."""
+class SearchState:
+    """What the executions of one search share, and nothing else does.
 
-    step: int
-    tid: int
-    thread: str
-    cpu: str | None
-    op: str
-    text: str
-    obj: str | None
-    function: str
-    file: str
-    line: int
-    stack: list[str]
-    irqs_off: bool
-    in_irq: bool
-    footprint: list[tuple[str, str]] = field(default_factory=list)
-    value: str | None = None
-    preemption: bool = False
-    #: the line of the code the model follows (``Model.cite``), if the model says
-    cite: Citation | None = None
+    * object ids (:class:`~ctxcheck.machine.ObjectIds`): the same object has
+      the same id in every execution of the search;
+    * the record of what invariants read (:class:`~ctxcheck.observe.PropertyReads`):
+      learnt across the search's executions, primed on the initial state.
 
-    def where(self, model_lines: bool = False) -> str:
-        """``function:line``: the followed code's line when cited, else the model's."""
-        line = self.line if model_lines or self.cite is None else self.cite.line
-        return f"{self.function}:{line}"
+    An explorer, the minimiser and the state walk each own one; nothing of it
+    is global, so two searches can run side by side in one process.
+    """
 
-    def to_json(self) -> dict[str, Any]:
-        """The event as plain JSON data."""
-        return {
-            "step": self.step, "tid": self.tid, "thread": self.thread, "cpu": self.cpu,
-            "op": self.op, "text": self.text, "object": self.obj, "value": self.value,
-            "function": self.function, "file": self.file, "line": self.line,
-            "stack": self.stack, "irqs_off": self.irqs_off, "in_irq": self.in_irq,
-            "footprint": [list(x) for x in self.footprint], "preemption": self.preemption,
-            "cite": None if self.cite is None else self.cite.to_json(),
-        }  # fmt: skip
+    def __init__(self, model: Model, config: Config, max_steps: int | None = None) -> None:
+        self.model = model
+        self.config = config
+        self.max_steps = max_steps
+        self.ids = ObjectIds()
+        self.reads = PropertyReads()
+        self._primed = False
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Event:
-        """Inverse of :meth:`to_json`."""
-        return cls(
-            step=data["step"], tid=data["tid"], thread=data["thread"], cpu=data["cpu"],
-            op=data["op"], text=data["text"], obj=data["object"], function=data["function"],
-            file=data["file"], line=data["line"], stack=list(data["stack"]),
-            irqs_off=data["irqs_off"], in_irq=data["in_irq"],
-            footprint=[(a, b) for a, b in data["footprint"]], value=data.get("value"),
-            preemption=data.get("preemption", False),
-            cite=Citation.from_json(data["cite"]) if data.get("cite") else None,
-        )  # fmt: skip
+    def execution(self, record: bool = False) -> Execution:
+        """A fresh run of the model from its initial state, in this search."""
+        return self.prime(Execution(self.model, self.config, self.max_steps, record, self))
 
+    def prime(self, ex: Execution) -> Execution:
+        """Before the first run, record what the invariants read on the initial state.
 
-@dataclass(frozen=True)
-class Found:
-    """A violation found in one execution: which property, why, at which step."""
-
-    prop: str
-    message: str
-    step: int
-
-
-_ACCESS_NAMES = {ops.READ: "R", ops.WRITE: "W", ops.ACQUIRE: "ACQ", ops.RELEASE: "REL",
-                 ops.WAIT: "WAIT"}  # fmt: skip
+        So writes to those objects are visible from the very first step of
+        every run: the footprint of a step must not depend on which runs came
+        before it (DPOR's sleep and backtrack sets, and the wakeup trees,
+        compare footprints of different runs). Their verdict there is ignored,
+        as is any error they raise: the runtime checks them for real after
+        each step and reports both.
+        """
+        if not self._primed:
+            self._primed = True
+            with reads_into(self.reads, ex.machine):
+                for i, prop in enumerate(self.model.invariants()):
+                    self.reads.judging(i)
+                    with suppress(Exception):
+                        prop.check(ex.machine, ex.state)
+        return ex
 
 
 class Execution:
     """One run of a model under a schedule chosen step by step."""
 
     def __init__(
-        self, model: Model, config: Config, max_steps: int | None = None, record: bool = False
+        self,
+        model: Model,
+        config: Config,
+        max_steps: int | None = None,
+        record: bool = False,
+        search: SearchState | None = None,
     ) -> None:
+        if search is None:
+            search = SearchState(model, config, max_steps)
         self.model = model
         self.config = config
         self.max_steps = max_steps if max_steps is not None else model.max_steps
@@ -119,12 +98,14 @@ class Execution:
         self.schedule: list[tuple[int, int]] = []
         self.violation: Found | None = None
         self.steps = 0
-        self.machine = Machine()
+        #: switches away from a thread that could have gone on, so far
+        self.preemptions = 0
+        self.search = search
+        self.machine = Machine(ids=search.ids)
         self._invariants = model.invariants()
         self._finals = [p for p in model.properties if p.final]
-        #: which invariants have read which objects (see ctxcheck.observe); an
-        #: explorer may share one record between its executions
-        self.observed = PropertyReads()
+        #: which invariants have read which objects (see ctxcheck.observe): the search's
+        self.observed = search.reads
         #: quiescent invariants watch IRQ/lock state: its changes are visible to them
         self._quiescent = [i for i, p in enumerate(self._invariants) if p.quiescent]
         self._last_tid: int | None = None
@@ -148,6 +129,11 @@ class Execution:
         """Thread ids that may take a step now, in tid order."""
         return self._enabled
 
+    @property
+    def last_tid(self) -> int | None:
+        """The thread that took the last step (None before the first)."""
+        return self._last_tid
+
     def thread(self, tid: int) -> Thread:
         """The thread with id ``tid``."""
         return self.machine.threads[tid]
@@ -170,9 +156,9 @@ class Execution:
         t = self.machine.threads[tid]
         op = t.pending
         assert op is not None
-        fp = (*op.footprint(self.machine, t), (t.done.oid, ops.RELEASE))
+        fp = (*op.footprint(self.machine, t), (t.done.oid, RELEASE))
         if t.cpu is not None and not t.irq:
-            fp = (*fp, (t.cpu.exec.oid, ops.READ))
+            fp = (*fp, (t.cpu.exec.oid, READ))
         return fp
 
     def signature(self, tid: int) -> tuple[str, int]:
@@ -193,13 +179,15 @@ class Execution:
                 f"{self.steps}, but it has no pending step",
                 list(self.schedule),
             )
-        if t.irq and not t.in_irq and not isinstance(op, ops.IrqEnter):
+        if t.irq and not t.in_irq and not op.enters_irq:
             raise ModelError(
                 f"model {self.model.name}: interrupt thread {t.name} must start with "
                 f"`yield k.irq_enter()` before {op.name}",
                 list(self.schedule),
             )
-        event = self._begin_event(t, op) if self.record else None
+        preempts = self.is_preemption(tid)
+        event = self._begin_event(t, op, preempts) if self.record else None
+        self.preemptions += preempts
         m.step = self.steps + 1  # 1-based, as the trace numbers steps
         self.schedule.append((tid, branch))
         self.steps += 1
@@ -258,8 +246,8 @@ class Execution:
             ) from exc
         t.pending = self._check_op(t, nxt)
 
-    def _check_op(self, t: Thread, value: Any) -> ops.Op:
-        if isinstance(value, ops.Op):
+    def _check_op(self, t: Thread, value: Any) -> Op:
+        if isinstance(value, Op):
             return value
         if isinstance(value, types.GeneratorType):
             hint = "it is a kernel helper made of several steps: call it with `yield from`"
@@ -276,17 +264,16 @@ class Execution:
         t.result = value
         if t.held:
             self.violation = Found(
-                ops.LOCKING, f"{t.name} finished holding {t.held[0].name}", self.steps
+                LOCKING, f"{t.name} finished holding {t.held[0].name}", self.steps
             )
 
     def _start_new_threads(self) -> None:
         m = self.machine
         while m.unstarted:
             thread, func, args = m.unstarted.pop(0)
-            thread.k = Kernel(thread)
             m.creator = thread
             try:
-                gen = func(thread.k, *args)
+                gen = func(Kernel(thread), *args)
                 thread.gen = gen
                 first = next(gen)
             except StopIteration as stop:
@@ -324,7 +311,7 @@ class Execution:
         m = self.machine
         quiet: bool | None = None
         observed = self.observed
-        with reads_into(observed):
+        with reads_into(observed, m):
             for i, prop in enumerate(self._invariants):
                 observed.judging(i)
                 if prop.quiescent:
@@ -352,12 +339,12 @@ class Execution:
             return 0
         observed = self.observed
         mask = 0
-        if self._quiescent and isinstance(op, _CPU_STATE_OPS):
+        if self._quiescent and op.quiescence:
             for i in self._quiescent:
                 mask |= observed.bit_of(i)
         masks = observed.masks
         for oid, kind in op.footprint(self.machine, t):
-            if kind != ops.READ:
+            if kind != READ:
                 mask |= masks.get(oid, 0)
         return mask
 
@@ -406,36 +393,23 @@ class Execution:
 
     def _why_blocked(self, t: Thread) -> tuple[str, Thread | None]:
         m = self.machine
-        op = t.pending
         cpu = t.cpu
-        if not m.runnable(t) and cpu is not None:
-            if cpu.handler is not None and cpu.handler is not t:
-                return f"is interrupted on {cpu.name} by {cpu.handler.name}", cpu.handler
-            return (f"is not running: {cpu.name}.curr is {_name(cpu.curr.value)}", None)
-        if isinstance(op, ops.Acquire):
-            holder = op.lock.holder
-            return f"waits for {op.lock.name} held by {_name(holder)}", holder
-        if isinstance(op, ops.Join):
-            return f"waits for {op.thread.name} to finish", op.thread
-        if isinstance(op, ops.IrqEnter) and cpu is not None:
-            running = m.running_on(cpu)
-            if cpu.handler is not None:
-                return f"waits to enter {cpu.name}, busy with {cpu.handler.name}", cpu.handler
-            return (f"waits to interrupt {cpu.name}, where {_name(running)} has IRQs "
-                    f"or preemption off", running)  # fmt: skip
-        if isinstance(op, ops.RcuGracePeriod):
-            readers = [th for th in m.threads if th.rcu_depth]
-            return "waits for a grace period", readers[0] if readers else None
-        return f"cannot take its step {op.name if op else '?'}", None
+        if cpu is not None and not m.runnable(t):
+            if cpu._handler is not None and cpu._handler is not t:
+                handler = m.threads[cpu._handler.tid]
+                return f"is interrupted on {cpu.name} by {handler.name}", handler
+            return (f"is not running: {cpu.name}.curr is {describe(cpu.curr._value)}", None)
+        op = t.pending
+        if op is None:
+            return "cannot take its step ?", None
+        why, on = op.blocked_why(m, t)
+        return why, None if on is None else m.threads[on.tid]
 
-    def _begin_event(self, t: Thread, op: ops.Op) -> Event:
-        frames = _frames(t)
-        model_frames = [f for f in frames if not f.f_code.co_filename.startswith(_ENGINE_DIR)]
-        where = model_frames[-1] if model_frames else frames[-1]
+    def _begin_event(self, t: Thread, op: Op, preemption: bool) -> Event:
+        where, own = model_frames(t)
         tgt = op.target()
         fp = op.footprint(self.machine, t)
         objects = self.machine.by_oid
-        cite = self.model.cite
         return Event(
             step=self.steps + 1,
             tid=t.tid,
@@ -445,63 +419,40 @@ class Execution:
             text="",
             obj=tgt.name if tgt is not None else None,
             function=where.f_code.co_name,
-            file=_relpath(where.f_code.co_filename),
+            file=relpath(where.f_code.co_filename),
             line=where.f_lineno,
-            cite=None
-            if cite is None
-            else cite(
-                self.config.variant, where.f_code.co_filename, where.f_lineno, where.f_code.co_name
-            ),
-            stack=[f.f_code.co_name for f in model_frames],
-            irqs_off=t.irqs_off,
+            cite=self._cite(where),
+            stack=[f.f_code.co_name for f in own],
+            irqs_off=t._irqs_off,
             in_irq=t.in_irq,
-            footprint=[(objects[oid].name, _ACCESS_NAMES[a]) for oid, a in fp],
-            preemption=self._is_preemption(t.tid),
+            footprint=[(objects[oid].name, ACCESS_NAMES[a]) for oid, a in fp],
+            preemption=preemption,
         )
 
-    def _is_preemption(self, tid: int) -> bool:
+    def _cite(self, where: types.FrameType) -> Any:
+        cite = self.model.cite
+        if cite is None:
+            return None
+        code = where.f_code
+        return cite(self.config.variant, code.co_filename, where.f_lineno, code.co_name)
+
+    def is_preemption(self, tid: int) -> bool:
+        """Would a step of ``tid`` now switch away from a thread that could go on?
+
+        The one definition of a preemption: every explorer, the minimiser and
+        the trace count it through here.
+        """
         last = self._last_tid
         return last is not None and last != tid and last in self._enabled
 
-    def _finish_event(self, event: Event | None, t: Thread, op: ops.Op, result: Any) -> None:
+    def _finish_event(self, event: Event | None, t: Thread, op: Op, result: Any) -> None:
         if event is None:
             return
         event.text = op.describe(result)
         event.value = None if result is None else describe(result)
-        event.irqs_off = event.irqs_off or t.irqs_off
+        event.irqs_off = event.irqs_off or t._irqs_off
         event.in_irq = event.in_irq or t.in_irq
         self.events.append(event)
-
-
-def count_preemptions(schedule: list[tuple[int, int]], enabled: list[list[int]]) -> int:
-    """Context switches away from a thread that could have gone on."""
-    count = 0
-    for i in range(1, len(schedule)):
-        prev = schedule[i - 1][0]
-        if schedule[i][0] != prev and prev in enabled[i]:
-            count += 1
-    return count
-
-
-def _frames(t: Thread) -> list[types.FrameType]:
-    frames: list[types.FrameType] = []
-    gen: Any = t.gen
-    while gen is not None and getattr(gen, "gi_frame", None) is not None:
-        frames.append(gen.gi_frame)
-        gen = gen.gi_yieldfrom
-    return frames
-
-
-def _relpath(path: str) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
-
-
-def _name(x: Any) -> str:
-    return describe(x)
 
 
 def _find_cycle(waits: dict[int, Thread | None], threads: list[Thread]) -> list[Thread]:
@@ -523,9 +474,9 @@ def _describe_exception(
     model: Model, exc: BaseException, where: str, schedule: list[tuple[int, int]]
 ) -> str:
     tb = traceback.extract_tb(exc.__traceback__)
-    frames = [f for f in tb if not f.filename.startswith(_ENGINE_DIR)]
+    frames = [f for f in tb if not f.filename.startswith(ENGINE_DIR)]
     loc = frames[-1] if frames else (tb[-1] if tb else None)
-    place = f"{_relpath(loc.filename)}:{loc.lineno} in {loc.name}" if loc else "unknown place"
+    place = f"{relpath(loc.filename)}:{loc.lineno} in {loc.name}" if loc else "unknown place"
     sched = ",".join(f"{t}" if b == 0 else f"{t}/{b}" for t, b in schedule)
     return (
         f"model {model.name} raised {type(exc).__name__}: {exc}\n"

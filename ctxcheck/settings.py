@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ctxcheck.errors import UsageError
+from ctxcheck.options import Options
 
 #: the environment variable that picks a profile when no option does
 PROFILE_ENV = "CTXCHECK_PROFILE"
@@ -63,6 +64,15 @@ class Settings:
             "timeout": self.timeout,
             "seed": self.seed,
         }
+
+    def options(self, **overrides: Any) -> Options:
+        """The :class:`~ctxcheck.options.Options` of a check, with keyword overrides.
+
+        ``overrides`` are keyword arguments of :func:`ctxcheck.check` that
+        say how to search (``explorer``, ``max_executions``, ``seed``, ...).
+        """
+        given = {**self.check_options(), **overrides}
+        return Options.build(given.pop("explorer"), **given)
 
 
 def _validate(s: Settings) -> None:

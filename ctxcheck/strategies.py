@@ -32,10 +32,11 @@ from hypothesis import strategies as st
 
 from ctxcheck.counterexample import build_violation, record
 from ctxcheck.errors import UsageError
-from ctxcheck.explorers.base import Budget, Discovery, Stats
+from ctxcheck.explorers.base import Discovery, Stats
 from ctxcheck.loader import load_model
 from ctxcheck.machine import Machine
 from ctxcheck.model import Config, Model
+from ctxcheck.options import Bounds
 from ctxcheck.result import CheckFailed, Result, Violation, decode_schedule, encode_schedule
 from ctxcheck.runtime import Execution, Found
 
@@ -45,7 +46,7 @@ Schedule = list[tuple[int, int]]
 class ScheduleRun:
     """One executed schedule of a model: what it did and what it violated."""
 
-    def __init__(self, model: Model, config: Config, budget: Budget, execution: Execution) -> None:
+    def __init__(self, model: Model, config: Config, budget: Bounds, execution: Execution) -> None:
         self.model = model
         self.config = config
         self.budget = budget
@@ -79,7 +80,7 @@ class ScheduleRun:
         found = self.found
         if found is None:
             return None
-        return build_violation(self.model, self.config, self.budget,
+        return build_violation(self.model, self.config, self.budget.max_steps,
                                Discovery(self.schedule, found))  # fmt: skip
 
     def replay_call(self) -> str:
@@ -114,7 +115,7 @@ class ScheduleRun:
         v = self.violation
         if v is not None:
             return render_violation(self.result(), v)
-        ex = record(self.model, self.config, self.budget, self.schedule)
+        ex = record(self.model, self.config, self.budget.max_steps, self.schedule)
         lines = [f"{self.model.name} [{self.config.variant}]: schedule "
                  f"{encode_schedule(self.schedule)} violates nothing", ""]  # fmt: skip
         lines += [f"{e.step:>4}{'*' if e.preemption else ' '}{e.thread:<18} {e.function:<24} "
@@ -128,12 +129,12 @@ class ScheduleRun:
             raise CheckFailed(f"{self.text()}\nReplay this exact schedule:\n  {self.replay_call()}")
 
 
-def _start(model: Model, config: Config, budget: Budget) -> Execution:
+def _start(model: Model, config: Config, budget: Bounds) -> Execution:
     return Execution(model, config, budget.max_steps)
 
 
 @st.composite
-def _runs(draw: st.DrawFn, model: Model, config: Config, budget: Budget) -> ScheduleRun:
+def _runs(draw: st.DrawFn, model: Model, config: Config, budget: Bounds) -> ScheduleRun:
     ex = _start(model, config, budget)
     last: int | None = None
     while not ex.finished:
@@ -162,7 +163,7 @@ def schedules(
     """
     model = load_model(target)
     config = model.config(variant, params)
-    budget = Budget(max_steps=max_steps if max_steps is not None else model.max_steps)
+    budget = Bounds(max_steps=max_steps if max_steps is not None else model.max_steps)
     return _runs(model, config, budget)
 
 
@@ -177,7 +178,7 @@ def replay(
     """Re-run one schedule (as printed in a failure) without hypothesis."""
     model = load_model(target)
     config = model.config(variant, params)
-    budget = Budget(max_steps=max_steps if max_steps is not None else model.max_steps)
+    budget = Bounds(max_steps=max_steps if max_steps is not None else model.max_steps)
     try:
         steps = decode_schedule(schedule) if isinstance(schedule, str) else list(schedule)
     except ValueError:
@@ -189,4 +190,4 @@ def replay(
     return ScheduleRun(model, config, budget, ex)
 
 
-from ctxcheck.programs import programs as programs  # noqa: E402 - re-exported for users
+from ctxcheck.oracles.programs import programs as programs  # noqa: E402 - re-exported for users

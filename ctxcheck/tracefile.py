@@ -68,10 +68,11 @@ class TraceFile:
 
     def result(self) -> Result:
         """A :class:`Result` holding just the recorded counterexample (no re-execution)."""
-        from ctxcheck.explorers.base import Budget, Stats
+        from ctxcheck.explorers.base import Stats
+        from ctxcheck.options import Bounds
 
         d = self.data
-        budget = Budget(max_steps=d["max_steps"])
+        budget = Bounds(max_steps=d["max_steps"])
         return Result(
             d["model"],
             d["variant"],
@@ -256,7 +257,8 @@ def replay(trace: TraceFile, model_file: str | None = None) -> tuple[Result, lis
     naming the model problem, or the first step at which the model no
     longer does what the file recorded.
     """
-    from ctxcheck.explorers.base import Budget, Stats
+    from ctxcheck.explorers.base import Stats
+    from ctxcheck.options import Bounds
 
     data = trace.data
     model, config = _load_model(trace, model_file)
@@ -269,7 +271,7 @@ def replay(trace: TraceFile, model_file: str | None = None) -> tuple[Result, lis
             f"note: {trace.path} records no SHA-256 of its model, so it cannot confirm that "
             f"{model_file} is the model it was recorded on"
         )
-    budget = Budget(max_steps=data["max_steps"])
+    budget = Bounds(max_steps=data["max_steps"])
     ex = _replay_steps(trace, model, config, changed, notes)
     found = ex.violation
     if found is None or found.prop != data["property"]:

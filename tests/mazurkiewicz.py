@@ -26,8 +26,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, replace
 
-from ctxcheck import ops
-from ctxcheck.explorers.base import Budget, Outcome
+from ctxcheck.explorers.base import Outcome
 from ctxcheck.explorers.deps import (
     CREATE,
     ERROR_FOOTPRINT,
@@ -38,7 +37,9 @@ from ctxcheck.explorers.deps import (
 )
 from ctxcheck.explorers.naive import NaiveExplorer
 from ctxcheck.model import Config, Model
-from ctxcheck.runtime import Execution
+from ctxcheck.options import Bounds
+from ctxcheck.primitives.base import Footprint
+from ctxcheck.runtime import Execution, SearchState
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,10 @@ class TraceCount:
 class _NamingExecution(Execution):
     """An execution that names each step it takes, as :class:`Event` values."""
 
-    def __init__(self, model: Model, config: Config, max_steps: int | None) -> None:
-        super().__init__(model, config, max_steps)
+    def __init__(
+        self, model: Model, config: Config, max_steps: int | None, search: SearchState
+    ) -> None:
+        super().__init__(model, config, max_steps, search=search)
         self.observing = has_invariants(model)
         self.names = {t.tid: str(t.tid) for t in self.machine.threads}
         self.objects = {o.oid: str(i) for i, o in enumerate(self.machine.objects)}
@@ -104,8 +107,11 @@ class _Recording(NaiveExplorer):
 
     runs: list[list[Event]]
 
-    def execution(self, record: bool = False) -> Execution:
-        return self.observing(_NamingExecution(self.model, self.config, self.budget.max_steps))
+    def execution(self) -> Execution:
+        state = self.search_state
+        return state.prime(
+            _NamingExecution(self.model, self.config, self.bounds.max_steps, search=state)
+        )
 
     def finish(self, ex: Execution, blocked: bool = False) -> None:
         assert isinstance(ex, _NamingExecution)
@@ -115,14 +121,14 @@ class _Recording(NaiveExplorer):
 
 def naive_runs(model: Model, config: Config) -> tuple[Outcome, list[list[Event]]]:
     """The naive explorer's outcome and the named events of every execution it ran."""
-    explorer = _Recording(model, config, Budget(max_steps=model.max_steps))
+    explorer = _Recording(model, config, Bounds(max_steps=model.max_steps))
     explorer.runs = []
     outcome = explorer.run()
     assert outcome.exhaustive
     return outcome, explorer.runs
 
 
-def _raw(e: Event) -> ops.Footprint:
+def _raw(e: Event) -> Footprint:
     """Footprint with names as hashable ids (pseudo-objects keep their number)."""
     return tuple((_oid(name), kind) for name, kind in e.footprint)
 

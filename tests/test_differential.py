@@ -1,6 +1,6 @@
 """Differential tests: every exhaustive explorer agrees on generated programs.
 
-On each program from :func:`ctxcheck.programs.programs`: ``naive``, ``dpor``,
+On each program from :func:`ctxcheck.oracles.programs.programs`: ``naive``, ``dpor``,
 ``odpor`` and ``bfs`` give the same verdict and the same set of violated
 properties; ``dpor`` never runs more executions than ``naive``; ``odpor``
 runs exactly one execution per Mazurkiewicz trace, counted independently
@@ -26,8 +26,9 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from mazurkiewicz import TraceCount, naive_and_traces
 
-from ctxcheck.explorers import Budget, Outcome, get_explorer
-from ctxcheck.programs import Instr, Program, programs
+from ctxcheck.explorers import Outcome, get_explorer
+from ctxcheck.options import Bounds
+from ctxcheck.oracles.programs import Instr, Program, programs
 
 EXHAUSTIVE = ("naive", "dpor", "odpor", "bfs")
 LARGE = int(os.environ.get("CTXCHECK_LARGE_EXAMPLES", "10000"))
@@ -38,7 +39,7 @@ LARGE_SEED = int(os.environ.get("CTXCHECK_LARGE_SEED", "0"))
 def run(program: Program, explorer: str) -> Outcome:
     model = program.model()
     config = model.config(None, {})
-    return get_explorer(explorer)(model, config, Budget(max_steps=model.max_steps)).run()
+    return get_explorer(explorer)(model, config, Bounds(max_steps=model.max_steps)).run()
 
 
 @dataclass

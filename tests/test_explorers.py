@@ -19,11 +19,12 @@ import pytest
 import ctxcheck
 from ctxcheck import Cell, Config, Kernel, Machine, Model, Property, Struct, Variant, field
 from ctxcheck.cli import main as cli_main
-from ctxcheck.explorers import EXPLORERS, Budget, Outcome, get_explorer
+from ctxcheck.explorers import EXPLORERS, Outcome, get_explorer
 from ctxcheck.fingerprint import fingerprint
 from ctxcheck.kernel import Steps
 from ctxcheck.loader import load_model
 from ctxcheck.minimize import SHORTEST, minimize
+from ctxcheck.options import Bounds
 from ctxcheck.runtime import Execution
 
 EXHAUSTIVE = ["naive", "dpor", "odpor", "bfs", "bounded"]
@@ -129,15 +130,17 @@ def explore(
     target: str | Model,
     explorer: str,
     variant: str | None = None,
-    budget: Budget | None = None,
+    budget: Bounds | None = None,
     stop_on_first: bool = False,
+    knobs: dict[str, Any] | None = None,
     **params: int,
 ) -> Outcome:
     """The explorer's own outcome: its schedules before any minimisation."""
     model = load_model(target)
-    budget = budget or Budget(max_steps=model.max_steps)
+    budget = budget or Bounds(max_steps=model.max_steps)
     cls = get_explorer(explorer)
-    return cls(model, model.config(variant, params), budget, stop_on_first=stop_on_first).run()
+    config = model.config(variant, params)
+    return cls(model, config, budget, stop_on_first=stop_on_first, **(knobs or {})).run()
 
 
 @pytest.mark.parametrize("explorer", ALL)
@@ -385,8 +388,8 @@ def test_bounded_reports_the_fewest_preemptions_before_fewer_steps() -> None:
 @pytest.mark.parametrize("explorer", SAMPLING)
 def test_sampling_is_reproducible_with_a_seed(explorer: str) -> None:
     def run(seed: int) -> tuple[list[tuple[int, int]], int]:
-        budget = Budget(max_steps=100, max_executions=50, seed=seed)
-        out = explore(LOST_UPDATE, explorer, "racy", budget, threads=4)
+        budget = Bounds(max_steps=100, max_executions=50)
+        out = explore(LOST_UPDATE, explorer, "racy", budget, knobs={"seed": seed}, threads=4)
         return out.discoveries["no_lost_update"].schedule, out.stats.steps
 
     assert run(11) == run(11)
@@ -405,8 +408,8 @@ def test_sampling_counts_schedules_and_never_claims_holds(explorer: str) -> None
 def _pct_run(depth: int, seed: int) -> Callable[[], Any]:
     model = load_model(LOST_UPDATE)
     cfg = model.config("racy", {"threads": 3})
-    budget = Budget(max_steps=100, max_executions=200, seed=seed, pct_depth=depth)
-    return get_explorer("pct")(model, cfg, budget).run
+    budget = Bounds(max_steps=100, max_executions=200)
+    return get_explorer("pct")(model, cfg, budget, seed=seed, depth=depth).run
 
 
 def test_pct_depth_one_never_preempts() -> None:

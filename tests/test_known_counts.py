@@ -22,8 +22,9 @@ from math import comb, factorial
 import pytest
 from mazurkiewicz import count_traces
 
-from ctxcheck.explorers import Budget, get_explorer
-from ctxcheck.programs import Instr, Program
+from ctxcheck.explorers import get_explorer
+from ctxcheck.options import Bounds
+from ctxcheck.oracles.programs import Instr, Program
 
 
 def _store(cell: int, value: int = 1) -> Instr:
@@ -78,7 +79,7 @@ FAMILIES = [
 def test_known_count(explorer: str, name: str, program: Program, traces: int) -> None:
     model = program.model()
     outcome = get_explorer(explorer)(
-        model, model.config(None, {}), Budget(max_steps=model.max_steps)
+        model, model.config(None, {}), Bounds(max_steps=model.max_steps)
     ).run()
     assert outcome.exhaustive
     assert outcome.stats.executions == traces
@@ -93,8 +94,8 @@ def test_counter_agrees_with_the_hand_count(name: str, program: Program, traces:
 
 def test_naive_runs_every_interleaving_of_the_writers() -> None:
     model = writers(3).model()
-    naive = get_explorer("naive")(model, model.config(None, {}), Budget(max_steps=200)).run()
+    naive = get_explorer("naive")(model, model.config(None, {}), Bounds(max_steps=200)).run()
     assert naive.stats.executions == factorial(3)
     model = reads_and_a_write(3).model()
-    naive = get_explorer("naive")(model, model.config(None, {}), Budget(max_steps=200)).run()
+    naive = get_explorer("naive")(model, model.config(None, {}), Bounds(max_steps=200)).run()
     assert naive.stats.executions == 4

@@ -24,8 +24,9 @@ import sys
 import pytest
 
 import ctxcheck
-from ctxcheck.explorers import Budget, Outcome, get_explorer
+from ctxcheck.explorers import Outcome, get_explorer
 from ctxcheck.loader import load_model
+from ctxcheck.options import Bounds
 
 MODELS = [
     "perf_counter.ctx_create",
@@ -71,7 +72,7 @@ def exhaustive_outcome(
 ) -> Outcome:
     """One search, kept for the module: the verdict test and the oracle test share dpor's."""
     model = load_model(name)
-    budget = Budget(max_steps=model.max_steps)
+    budget = Bounds(max_steps=model.max_steps)
     return get_explorer(explorer)(model, model.config(variant, dict(params)), budget).run()
 
 
@@ -121,7 +122,7 @@ def test_ctx_create_mutants_are_caught_at_the_contract_defaults(variant: str) ->
     model = load_model("perf_counter.ctx_create")
     config = model.config(variant, {})
     assert config.params["openers"] == 3
-    budget = Budget(max_steps=model.max_steps)
+    budget = Bounds(max_steps=model.max_steps)
     outcome = get_explorer("dpor")(model, config, budget, stop_on_first=True).run()
     assert set(_expectation(model.name, variant).properties) <= set(outcome.discoveries)
 
@@ -162,7 +163,7 @@ def test_naive_agrees_with_dpor(name: str) -> None:
 #: the models naive cannot finish in a test at any bound they allow: naive
 #: would run one execution per maximal path of their state graph, 754,357
 #: for ctx_create with one opener and 10^9 to 10^17 for the others at the
-#: bounds below (ctxcheck.statespace; BENCHMARKS.md), so the unreduced
+#: bounds below (ctxcheck.oracles.statespace; BENCHMARKS.md), so the unreduced
 #: oracle there is bfs: every reachable state of the full interleaving
 #: semantics and every transition out of it, no reduction
 BFS_AGREES: dict[str, dict[str, int]] = {

@@ -239,7 +239,7 @@ def test_options(ctxcheck):
     assert result.explorer == {explorer!r}
     assert result.bounds.max_executions == {max_executions!r}
     assert result.bounds.timeout == {timeout!r}
-    assert result.bounds.seed == {seed!r}
+    assert result.knobs.get("seed") == {seed!r}
     assert result.stats.executions <= (result.bounds.max_executions or 10**9)
     assert ctxcheck.settings.artifacts == {artifacts!r}
 """

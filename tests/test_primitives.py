@@ -32,7 +32,7 @@ from ctxcheck import (
     spinlock,
 )
 from ctxcheck.kernel import Steps
-from ctxcheck.objects import LIST_POISON1, LIST_POISON2
+from ctxcheck.primitives.lists import LIST_POISON1, LIST_POISON2
 
 Outcomes = Callable[..., set[Any]]
 Run = Callable[..., Any]
@@ -878,10 +878,9 @@ def test_ipi_handler_is_an_interrupt_thread_of_the_target_cpu(
     inline_model: Callable[..., Any],
 ) -> None:
     from ctxcheck.counterexample import record
-    from ctxcheck.explorers.base import Budget
 
     model = inline_model(_ipi_setup(False))
-    ex = record(model, model.config(None, {}), Budget(max_steps=100), [(1, 0), (2, 0)])
+    ex = record(model, model.config(None, {}), 100, [(1, 0), (2, 0)])
     assert [e.thread for e in ex.events] == ["q", "ipi:record@cpu0"]
     assert [e.text for e in ex.events] == ["spawn(ipi:record@cpu0)", "irq_enter()"]
     assert ex.events[1].cpu == "cpu0"
@@ -904,10 +903,9 @@ def test_smp_call_function_single_on_own_cpu_runs_in_place_with_irqs_off(
         return s
 
     from ctxcheck.counterexample import record
-    from ctxcheck.explorers.base import Budget
 
     model = inline_model(setup)
-    ex = record(model, model.config(None, {}), Budget(max_steps=100), [(0, 0)] * 4)
+    ex = record(model, model.config(None, {}), 100, [(0, 0)] * 4)
     assert [(e.thread, e.op, e.irqs_off) for e in ex.events] == [
         ("p", "local_irq_save", True),
         ("p", "store", True),

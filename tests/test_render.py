@@ -27,8 +27,9 @@ from ctxcheck import (
     spinlock,
 )
 from ctxcheck.counterexample import Counterexample, record
-from ctxcheck.explorers.base import Budget, Stats
+from ctxcheck.explorers.base import Stats
 from ctxcheck.kernel import Steps
+from ctxcheck.options import Bounds
 from ctxcheck.render import formats
 from ctxcheck.render.lanes import IN_IRQ_FILL, IRQ_OFF_FILL, PREEMPT_FILL, SWITCH_FILL
 from ctxcheck.render.text import WIDTH, command_lines, render_violation
@@ -114,8 +115,8 @@ SCHEDULE = [(0, 0)] * 5 + [(1, 0)] * 4 + [(0, 0)] + [(2, 0)] * 3
 def trace() -> TraceFile:
     """The double list_del with a context switch in the middle, as a trace file."""
     config = MODEL.config(None, {})
-    budget = Budget(max_steps=100)
-    ex = record(MODEL, config, budget, SCHEDULE)
+    budget = Bounds(max_steps=100)
+    ex = record(MODEL, config, budget.max_steps, SCHEDULE)
     assert ex.violation is not None and ex.violation.prop == "list_integrity"
     v = Counterexample(
         ex.violation.prop,

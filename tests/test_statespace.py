@@ -1,6 +1,6 @@
 """The state-graph counter: its path count is the number of executions naive runs.
 
-:func:`ctxcheck.statespace.count_paths` is how the benchmarks say how far out
+:func:`ctxcheck.oracles.statespace.count_paths` is how the benchmarks say how far out
 of reach naive is on the large perf_counter models; it is only worth that if
 it counts exactly what naive runs where naive finishes.
 """
@@ -10,16 +10,17 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from test_explorers import SPIN
 
-from ctxcheck.explorers import Budget, Outcome, get_explorer
+from ctxcheck.explorers import Outcome, get_explorer
 from ctxcheck.loader import load_model
 from ctxcheck.model import Model
-from ctxcheck.programs import Program, programs
-from ctxcheck.statespace import count_paths
+from ctxcheck.options import Bounds
+from ctxcheck.oracles.programs import Program, programs
+from ctxcheck.oracles.statespace import count_paths
 
 
 def naive(model: Model, params: dict[str, int], variant: str | None = None) -> Outcome:
     outcome = get_explorer("naive")(
-        model, model.config(variant, params), Budget(max_steps=model.max_steps)
+        model, model.config(variant, params), Bounds(max_steps=model.max_steps)
     ).run()
     assert outcome.exhaustive
     return outcome

@@ -8,7 +8,7 @@ All share :class:`~ctxcheck.explorers.base.Explorer` and report the same
 from __future__ import annotations
 
 from ctxcheck.errors import UsageError
-from ctxcheck.explorers.base import Budget, Explorer, Outcome, Stats
+from ctxcheck.explorers.base import Explorer, Outcome, ProgressHook, Stats
 from ctxcheck.explorers.bfs import BfsExplorer
 from ctxcheck.explorers.bounded import BoundedExplorer
 from ctxcheck.explorers.dpor import DporExplorer
@@ -16,6 +16,8 @@ from ctxcheck.explorers.naive import NaiveExplorer
 from ctxcheck.explorers.odpor import OdporExplorer
 from ctxcheck.explorers.pct import PctExplorer
 from ctxcheck.explorers.randomwalk import RandomExplorer
+from ctxcheck.model import Config, Model
+from ctxcheck.options import Bounds, Options
 
 EXPLORERS: dict[str, type[Explorer]] = {
     "naive": NaiveExplorer,
@@ -38,4 +40,23 @@ def get_explorer(name: str) -> type[Explorer]:
         ) from None
 
 
-__all__ = ["EXPLORERS", "Budget", "Explorer", "Outcome", "Stats", "get_explorer"]
+def create_explorer(
+    model: Model,
+    config: Config,
+    options: Options,
+    bounds: Bounds | None = None,
+    progress: ProgressHook | None = None,
+) -> Explorer:
+    """The explorer ``options`` names, set up with its bounds and the knobs it has.
+
+    Knobs the explorer does not have (a seed for ``dpor``) are left out;
+    :meth:`Options.ignored` says which, for a command line to report.
+    """
+    cls = get_explorer(options.explorer)
+    knobs = {k: v for k, v in options.knobs.items() if k in cls.knobs}
+    return cls(model, config, bounds or options.bounds, progress, options.stop_on_first, **knobs)
+
+
+__all__ = [
+    "EXPLORERS", "Explorer", "Outcome", "Stats", "create_explorer", "get_explorer",
+]  # fmt: skip

@@ -1,4 +1,4 @@
-"""What every explorer shares: budgets, statistics, discoveries, the run loop.
+"""What every explorer shares: statistics, discoveries, budgets, the run loop.
 
 An explorer chooses schedules; the runtime executes them. All explorers
 report through the same :class:`Outcome`: the statistics (executions,
@@ -7,6 +7,10 @@ them, steps, seconds), whether the search was exhaustive within its bounds
 (and if not, why it stopped), and for each violated property the schedule
 of one counterexample. Turning a schedule into a readable trace is done once,
 later, by :mod:`ctxcheck.counterexample`, whatever explorer found it.
+
+Each explorer owns the state of its search (:class:`~ctxcheck.runtime.SearchState`:
+object ids and what invariants have read) and drives its executions through
+:mod:`ctxcheck.explorers.path`.
 """
 
 from __future__ import annotations
@@ -14,27 +18,14 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from ctxcheck.model import Config, Model
-from ctxcheck.observe import PropertyReads, reads_into
-from ctxcheck.runtime import Execution, Found
+from ctxcheck.options import Bounds
+from ctxcheck.runtime import Execution, Found, SearchState
 
 Schedule = list[tuple[int, int]]
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Bounds of a search. None means unbounded."""
-
-    max_steps: int | None = None
-    max_executions: int | None = None
-    timeout: float | None = None
-    max_preemptions: int | None = None
-    seed: int | None = None
-    #: bug depth ``d`` targeted by the ``pct`` explorer (None: its default)
-    pct_depth: int | None = None
 
 
 @dataclass
@@ -86,31 +77,38 @@ class Explorer(ABC):
     A subclass implements :meth:`search`, calling :meth:`execution` for a
     fresh run, :meth:`finish` when a run ends and :meth:`out_of_budget` to
     know when to stop. ``stop_on_first`` ends the search at the first
-    violation (what a random tester or a pytest assertion wants).
+    violation (what a random tester or a pytest assertion wants). Settings
+    only some explorers have are *knobs*, keyword arguments of the
+    constructor named in :attr:`knobs`.
     """
 
     name = "explorer"
     #: True when a complete search proves the properties within the bounds
     exhaustive_capable = True
+    #: the explorer-specific settings it takes (see :class:`ctxcheck.options.Options`)
+    knobs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
         model: Model,
         config: Config,
-        budget: Budget,
+        bounds: Bounds,
         progress: ProgressHook | None = None,
         stop_on_first: bool = False,
+        **knobs: Any,
     ) -> None:
+        unknown = sorted(set(knobs) - set(self.knobs))
+        if unknown:
+            raise TypeError(f"explorer {self.name} has no setting {unknown[0]!r}")
         self.model = model
         self.config = config
-        self.budget = budget
+        self.bounds = bounds
         self.progress = progress
         self.stop_on_first = stop_on_first
         self.stats = Stats()
         self.discoveries: dict[str, Discovery] = {}
-        #: objects the model's invariants have read, in any run of this search
-        self.observed = PropertyReads()
-        self._primed = False
+        #: what this search's executions share: object ids, what invariants read
+        self.search_state = SearchState(model, config, bounds.max_steps)
         self._start = 0.0
         self._deadline: float | None = None
         self.stopped: str | None = None
@@ -120,8 +118,8 @@ class Explorer(ABC):
     def run(self) -> Outcome:
         """Search, then report; a Ctrl-C ends the search with what it has."""
         self._start = time.monotonic()
-        if self.budget.timeout is not None:
-            self._deadline = self._start + self.budget.timeout
+        if self.bounds.timeout is not None:
+            self._deadline = self._start + self.bounds.timeout
         try:
             complete = self.search()
         except KeyboardInterrupt:
@@ -138,38 +136,15 @@ class Explorer(ABC):
         """Explore; return True when the search space was covered."""
 
     # -- helpers for subclasses --------------------------------------------
-    def execution(self, record: bool = False) -> Execution:
-        """A fresh run of the model from its initial state.
+    def execution(self) -> Execution:
+        """A fresh run of the model from its initial state, in this search.
 
-        All runs of one search share the set of objects invariants have read
-        (:mod:`ctxcheck.observe`), so a write becomes visible in every run as
-        soon as some run has seen an invariant read its object.
+        All runs of one search share the object ids and the set of objects
+        invariants have read (:class:`~ctxcheck.runtime.SearchState`), so a
+        write becomes visible in every run as soon as some run has seen an
+        invariant read its object.
         """
-        return self.observing(
-            Execution(self.model, self.config, self.budget.max_steps, record=record)
-        )
-
-    def observing(self, ex: Execution) -> Execution:
-        """Make ``ex`` share the search's set of objects invariants read.
-
-        Before the first run the invariants are evaluated once on the initial
-        state, recording what they read, so that writes to those objects are
-        visible from the very first step of every run: the footprint of a
-        step must not depend on which runs came before it (DPOR's sleep and
-        backtrack sets, and the wakeup trees, compare footprints of different
-        runs). Their verdict there is ignored, as is any error they raise:
-        the runtime checks them for real after each step and reports both.
-        """
-        if not self._primed:
-            self._primed = True
-            invariants = self.model.invariants()
-            with reads_into(self.observed):
-                for i, prop in enumerate(invariants):
-                    self.observed.judging(i)
-                    with suppress(Exception):
-                        prop.check(ex.machine, ex.state)
-        ex.observed = self.observed
-        return ex
+        return self.search_state.execution()
 
     def finish(self, ex: Execution, blocked: bool = False) -> None:
         """Count a finished run and keep its violation, if any."""
@@ -195,11 +170,11 @@ class Explorer(ABC):
         if self.stop_on_first and self.discoveries:
             self.stopped = "first violation"
             return True
-        limit = self.budget.max_executions
+        limit = self.bounds.max_executions
         if limit is not None and self.stats.executions + self.stats.blocked >= limit:
             self.stopped = f"max_executions={limit}"
             return True
         if self._deadline is not None and time.monotonic() >= self._deadline:
-            self.stopped = f"timeout={self.budget.timeout}s"
+            self.stopped = f"timeout={self.bounds.timeout}s"
             return True
         return False

@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Iterator
 
 from ctxcheck.explorers.base import Explorer, Schedule
+from ctxcheck.explorers.path import follow
 from ctxcheck.fingerprint import fingerprint
 from ctxcheck.runtime import Execution
 
@@ -75,17 +76,12 @@ class BfsExplorer(Explorer):
                     self.frontier.append(pack(child.schedule))
         return True
 
-    def _replay(self, schedule: Schedule) -> Execution:
-        ex = self.execution()
-        ex.replay(schedule)
-        return ex
-
     def _successors(self, prefix: Schedule) -> Iterator[Execution]:
         """Every state one step after the one ``prefix`` reaches (one replay each)."""
-        parent = self._replay(prefix)
+        parent = follow(self.execution, prefix)
         choices = parent.choices()
         for i, (tid, branch) in enumerate(choices):
-            ex = parent if i == 0 else self._replay(prefix)
+            ex = parent if i == 0 else follow(self.execution, prefix)
             ex.step(tid, branch)
             self.finish(ex)
             yield ex

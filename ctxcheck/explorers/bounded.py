@@ -19,19 +19,8 @@ until nothing is filed, which is a complete search.
 from __future__ import annotations
 
 from ctxcheck.explorers.base import Explorer, Schedule
-from ctxcheck.explorers.naive import check_replay
+from ctxcheck.explorers.path import Alternatives, Path, depth_first
 from ctxcheck.runtime import Execution
-
-Choice = tuple[int, int]
-
-
-class _Node:
-    __slots__ = ("alts", "idx", "sig")
-
-    def __init__(self, alts: list[Choice], sig: tuple[str, int]) -> None:
-        self.alts = alts
-        self.idx = 0
-        self.sig: tuple[str, int] | None = sig
 
 
 class BoundedExplorer(Explorer):
@@ -45,20 +34,21 @@ class BoundedExplorer(Explorer):
     def search(self) -> bool:
         self.round = 0
         self._round_of: dict[str, int] = {}
-        limit = self.budget.max_preemptions
+        limit = self.bounds.max_preemptions
         todo: list[Schedule] = [[]]
         while True:
-            filed: list[Schedule] = []
+            self._filed: list[Schedule] = []
             for prefix in todo:
-                if not self._explore(prefix, filed):
+                path = Path(self.execution, [Alternatives([choice]) for choice in prefix])
+                if not depth_first(path, self):
                     return False
-            if not filed:
+            if not self._filed:
                 return True
             if limit is not None and self.round >= limit:
                 self.stopped = f"max_preemptions={limit}"
                 return False
             self.round += 1
-            todo = filed
+            todo = self._filed
 
     def finish(self, ex: Execution, blocked: bool = False) -> None:
         """Keep, per property, a counterexample of the earliest round."""
@@ -72,46 +62,29 @@ class BoundedExplorer(Explorer):
         if found is not None:
             self._round_of.setdefault(found.prop, self.round)
 
-    def _explore(self, schedule: Schedule, filed: list[Schedule]) -> bool:
-        """Depth-first search below ``schedule``, taking no further preemption.
+    # -- the chooser: depth first below a prefix, taking no further preemption
+    def branch_point(self, ex: Execution, path: Path[Alternatives]) -> Alternatives | None:
+        """Choices that are no preemption; the others are filed for the next round.
 
         Every prefix of round ``r`` holds exactly ``r`` preemptions, the last
         one being its final step; a preemption met below it is filed for
         round ``r + 1``.
         """
-        stack: list[_Node] = []
-        while True:
-            ex = self.execution()
-            ex.replay(schedule)
-            last = schedule[-1][0] if schedule else None
-            for depth, node in enumerate(stack):
-                tid, branch = node.alts[node.idx]
-                node.sig = check_replay(ex, tid, node.sig, len(schedule) + depth)
-                ex.step(tid, branch)
-                last = tid
-            while not ex.finished:
-                alts = self._allowed(ex, last, filed)
-                tid, branch = alts[0]
-                stack.append(_Node(alts, ex.signature(tid)))
-                ex.step(tid, branch)
-                last = tid
-            self.finish(ex)
-            while stack and stack[-1].idx + 1 >= len(stack[-1].alts):
-                stack.pop()
-            if not stack:
-                return True
-            if self.out_of_budget():
-                return False
-            stack[-1].idx += 1
-            stack[-1].sig = None
-
-    @staticmethod
-    def _allowed(ex: Execution, last: int | None, filed: list[Schedule]) -> list[Choice]:
-        """Choices that are no preemption; file the others for the next round."""
-        alts = ex.choices(last)
-        if last is None or last not in ex.enabled():
-            return alts
+        if ex.finished:
+            return None
+        alts = ex.choices(ex.last_tid)
+        if not any(ex.is_preemption(tid) for tid, _ in alts):
+            return Alternatives(alts)
         for choice in alts:
-            if choice[0] != last:
-                filed.append([*ex.schedule, choice])
-        return [c for c in alts if c[0] == last]
+            if ex.is_preemption(choice[0]):
+                self._filed.append([*ex.schedule, choice])
+        return Alternatives([c for c in alts if not ex.is_preemption(c[0])])
+
+    def leaf(self, ex: Execution, path: Path[Alternatives]) -> bool:
+        """Count the run and keep its counterexample if it is of the earliest round."""
+        self.finish(ex)
+        return True
+
+    def resume(self, path: Path[Alternatives]) -> bool:
+        """Go on unless a budget has run out."""
+        return not self.out_of_budget()

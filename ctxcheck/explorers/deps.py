@@ -45,11 +45,9 @@ partial-order reduction misses violations the naive explorer finds:
 
 from __future__ import annotations
 
-from ctxcheck import ops
 from ctxcheck.model import Model
+from ctxcheck.primitives.base import READ, WRITE, Footprint
 from ctxcheck.runtime import Execution, Found
-
-Footprint = ops.Footprint
 
 #: pseudo-object of the first invariant: a step visible to invariant ``i``
 #: writes ``VISIBLE - i``
@@ -59,7 +57,7 @@ CREATE = -3
 #: pseudo-object of a step that ended the execution with a violation
 UNIVERSAL = -1
 #: the footprint of such a step: dependent with every other step
-ERROR_FOOTPRINT: Footprint = ((UNIVERSAL, ops.WRITE),)
+ERROR_FOOTPRINT: Footprint = ((UNIVERSAL, WRITE),)
 
 
 def has_invariants(model: Model) -> bool:
@@ -81,14 +79,15 @@ def step_footprint(ex: Execution, tid: int, visible: bool, names: bool = True) -
     equivalent executions; see the module docstring).
     """
     fp = ex.footprint(tid)
-    if names and isinstance(ex.thread(tid).pending, ops.Spawn):
-        fp = (*fp, (CREATE, ops.WRITE))
+    pending = ex.thread(tid).pending
+    if names and pending is not None and pending.creates_thread:
+        fp = (*fp, (CREATE, WRITE))
     if visible:
         mask = ex.visible(tid)
         i = 0
         while mask:
             if mask & 1:
-                fp = (*fp, (VISIBLE - i, ops.WRITE))
+                fp = (*fp, (VISIBLE - i, WRITE))
             mask >>= 1
             i += 1
     return fp
@@ -100,7 +99,7 @@ def dependent(a: Footprint, b: Footprint) -> bool:
         if oid == UNIVERSAL:
             return True
         for oid2, kb in b:
-            if oid2 == UNIVERSAL or (oid == oid2 and not (ka == ops.READ and kb == ops.READ)):
+            if oid2 == UNIVERSAL or (oid == oid2 and not (ka == READ and kb == READ)):
                 return True
     return not a and any(oid == UNIVERSAL for oid, _ in b)
 
@@ -122,7 +121,7 @@ def disabled_by(ex: Execution, before: list[int], tid: int) -> list[int]:
         if q == tid or q in now or ex.thread(q).finished:
             continue
         pending = ex.thread(q).pending
-        if isinstance(pending, ops.Acquire) and pending.lock.holder is mover:
+        if pending is not None and pending.waits_for(mover):
             continue
         out.append(q)
     return out

@@ -24,7 +24,7 @@ How the engine's features fit the theory:
 * dependence is the one :mod:`ctxcheck.explorers.deps` defines (footprints,
   invariants, the order of spawns, violations); a thread's steps come after
   the step that spawned it;
-* races come from :class:`~ctxcheck.explorers.dpor.Trace`, which already
+* races come from :class:`~ctxcheck.explorers.happens_before.Trace`, which already
   treats locks right: two acquisitions of a lock race even though the
   release orders them, a release never races with the next acquisition;
 * a run cut by a violation also races its pending steps (blocked ones too)
@@ -51,9 +51,9 @@ from ctxcheck.explorers.deps import (
     step_footprint,
     stops_others,
 )
-from ctxcheck.explorers.dpor import Trace, happens_before, normalise
-from ctxcheck.explorers.naive import check_replay
-from ctxcheck.ops import Footprint
+from ctxcheck.explorers.happens_before import Trace, happens_before, normalise
+from ctxcheck.explorers.path import Branch, Path
+from ctxcheck.primitives.base import Footprint
 from ctxcheck.runtime import Execution
 
 Key = tuple[int, int]
@@ -147,19 +147,22 @@ def _insert(root: _WNode, v: list[_Ev]) -> None:
         return
 
 
-class _State:
-    """A state of the current execution: sleep set, wakeup tree, step taken."""
+class _State(Branch):
+    """A state of the current execution: sleep set, wakeup tree, step taken.
 
-    __slots__ = ("current", "enabled", "errors", "fps", "nbranches", "sig", "sleep", "wut")
+    As a branch point of the path, its choice is that of :attr:`current`.
+    """
+
+    __slots__ = ("current", "enabled", "errors", "fps", "nbranches", "sleep", "wut")
 
     def __init__(self, ex: Execution, visible: bool, sleep: dict[Key, Footprint]) -> None:
+        super().__init__(-1)
         self.enabled = [] if ex.finished else list(ex.enabled())
         self.fps = {t: step_footprint(ex, t, visible) for t in self.enabled}
         self.nbranches = {t: ex.branches(t) for t in self.enabled}
         self.sleep = {k: fp for k, fp in sleep.items() if k[0] in self.fps}
         self.wut = _WNode(None)
         self.current: _WNode | None = None
-        self.sig: tuple[str, int] | None = None
         #: steps from here that ended the run with a violation
         self.errors: set[Key] = set()
 
@@ -193,31 +196,25 @@ class OdporExplorer(Explorer):
         self._visible = has_invariants(self.model)
         self._trace = Trace()
         self._evs: list[_Ev] = []
+        path: Path[_State] = Path(self.execution)
         ex = self.execution()
-        states = self._states = [_State(ex, self._visible, {})]
+        states = self._states = path.nodes
+        states.append(_State(ex, self._visible, {}))
         while True:
-            blocked = self._extend(ex, states)
+            blocked = self._extend(ex, path)
             self.finish(ex, blocked=blocked)
             if not self._backtrack(states):
                 return True
             if self.out_of_budget():
                 return False
-            ex = self._replay(states)
+            depth = len(states) - 1
+            self._trace.truncate(depth)
+            del self._evs[depth:]
+            ex = path.replay(depth)
 
-    def _replay(self, states: list[_State]) -> Execution:
-        ex = self.execution()
-        depth = len(states) - 1
-        self._trace.truncate(depth)
-        del self._evs[depth:]
-        for i, st in enumerate(states[:-1]):
-            assert st.current is not None and st.current.ev is not None
-            ev = st.current.ev
-            st.sig = check_replay(ex, ev.tid, st.sig, i)
-            ex.step(ev.tid, ev.branch)
-        return ex
-
-    def _extend(self, ex: Execution, states: list[_State]) -> bool:
+    def _extend(self, ex: Execution, path: Path[_State]) -> bool:
         """Run to the end following the wakeup trees; True if sleep sets cut it."""
+        states = path.nodes
         last: int | None = None if not self._evs else self._evs[-1].tid
         while not ex.finished:
             st = states[-1]
@@ -234,7 +231,8 @@ class OdporExplorer(Explorer):
                 st.wut.children.pop(0)
                 continue
             st.current = child
-            ev = self._step(ex, st, child)
+            st.choose(child.ev.tid, child.ev.branch)
+            ev = self._step(ex, path, st, child)
             sleep = {
                 k: fp for k, fp in st.sleep.items() if k[0] != ev.tid and not dependent(fp, ev.fp)
             }
@@ -244,14 +242,13 @@ class OdporExplorer(Explorer):
             last = ev.tid
         return False
 
-    def _step(self, ex: Execution, st: _State, node: _WNode) -> _Ev:
+    def _step(self, ex: Execution, path: Path[_State], st: _State, node: _WNode) -> _Ev:
         """Take one step, record it and insert the reversal of each of its races."""
         assert node.ev is not None
         tid, branch = node.ev.tid, node.ev.branch
-        st.sig = ex.signature(tid)
         fp = st.fps[tid]
         nthreads = len(ex.machine.threads)
-        ex.step(tid, branch)
+        path.step(ex, st)
         spawns = tuple(range(nthreads, len(ex.machine.threads)))
         stopped = stops_others(self.model, ex.violation)
         ev = node.ev = _Ev(tid, branch, ERROR_FOOTPRINT if stopped else fp, spawns)
@@ -342,7 +339,7 @@ class OdporExplorer(Explorer):
             st.sleep[key] = ERROR_FOOTPRINT if key in st.errors else st.fps[cur.ev.tid]
             st.wut.children.remove(cur)
             st.current = None
-            st.sig = None
+            st.choose(-1, 0)
             if st.wut.children:
                 return True
             states.pop()

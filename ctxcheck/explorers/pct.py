@@ -10,8 +10,8 @@ found by each run with probability at least ``1 / (n k^(d-1))`` for ``n``
 threads, so the number of runs needed is known in advance rather than hoped
 for.
 
-The depth is :attr:`Budget.pct_depth` (default :data:`DEFAULT_DEPTH`); the
-seed ``--seed`` makes the runs reproducible. Threads spawned during a run
+The depth is the explorer's ``depth`` knob (default :data:`DEFAULT_DEPTH`);
+the ``seed`` knob (``--seed``) makes the runs reproducible. Threads spawned during a run
 get a random priority among the initial ones. Nondeterministic choices take
 a uniformly random outcome. Like ``random``, it never claims a property
 holds (exit 3 when nothing was found), and ``stats.executions`` is the
@@ -20,7 +20,11 @@ number of schedules tried.
 
 from __future__ import annotations
 
+from ctxcheck.explorers.base import ProgressHook
+from ctxcheck.explorers.path import Alternatives, Path
 from ctxcheck.explorers.randomwalk import SamplingExplorer
+from ctxcheck.model import Config, Model
+from ctxcheck.options import Bounds
 from ctxcheck.runtime import Execution
 
 #: bug depth targeted when none is given
@@ -31,30 +35,51 @@ class PctExplorer(SamplingExplorer):
     """Random priorities with d - 1 priority change points per run."""
 
     name = "pct"
+    knobs = ("seed", "depth")
 
     #: longest execution seen, the range change points are drawn from
     k = 0
 
-    def run_one(self, ex: Execution) -> None:
+    def __init__(
+        self,
+        model: Model,
+        config: Config,
+        bounds: Bounds,
+        progress: ProgressHook | None = None,
+        stop_on_first: bool = False,
+        seed: int | None = None,
+        depth: int | None = None,
+    ) -> None:
+        super().__init__(model, config, bounds, progress, stop_on_first, seed)
+        self.depth = depth or DEFAULT_DEPTH
+
+    def begin(self, ex: Execution) -> None:
+        """Draw the run's priorities and its d - 1 change points."""
         rng = self.rng
-        depth = self.budget.pct_depth or DEFAULT_DEPTH
-        n = len(ex.machine.threads)
+        depth = self.depth
+        n = self.n = len(ex.machine.threads)
         order = list(range(n))
         rng.shuffle(order)
         # priorities d .. d + n - 1 (higher runs first); 1 .. d - 1 are for change points
-        prio: dict[int, float] = {tid: depth + rank for rank, tid in enumerate(order)}
+        self.prio: dict[int, float] = {tid: depth + rank for rank, tid in enumerate(order)}
         horizon = max(self.k, 1)
         points = rng.sample(range(1, horizon + 1), min(depth - 1, horizon))
-        change = {step: i + 1 for i, step in enumerate(points)}
-        while not ex.finished:
-            for t in ex.machine.threads:
-                if t.tid not in prio:
-                    prio[t.tid] = depth + rng.random() * n
-            enabled = ex.enabled()
+        self.change = {step: i + 1 for i, step in enumerate(points)}
+
+    def pick(self, ex: Execution) -> tuple[int, int]:
+        rng, prio, depth, n = self.rng, self.prio, self.depth, self.n
+        for t in ex.machine.threads:
+            if t.tid not in prio:
+                prio[t.tid] = depth + rng.random() * n
+        enabled = ex.enabled()
+        tid = max(enabled, key=prio.__getitem__)
+        low = self.change.get(ex.steps + 1)
+        if low is not None:
+            prio[tid] = low
             tid = max(enabled, key=prio.__getitem__)
-            low = change.get(ex.steps + 1)
-            if low is not None:
-                prio[tid] = low
-                tid = max(enabled, key=prio.__getitem__)
-            ex.step(tid, self.outcome_of(ex, tid))
+        return tid, self.outcome_of(ex, tid)
+
+    def leaf(self, ex: Execution, path: Path[Alternatives]) -> bool:
+        """Count the run; its length widens the range of later change points."""
         self.k = max(self.k, ex.steps)
+        return super().leaf(ex, path)

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import random
 from abc import abstractmethod
+from typing import ClassVar
 
-from ctxcheck.explorers.base import Explorer
+from ctxcheck.explorers.base import Explorer, ProgressHook
+from ctxcheck.explorers.path import Alternatives, Path, depth_first
+from ctxcheck.model import Config, Model
+from ctxcheck.options import Bounds
 from ctxcheck.runtime import Execution
 
 #: schedules tried when no --max-executions is given
@@ -24,13 +28,30 @@ DEFAULT_EXECUTIONS = 1000
 
 
 class SamplingExplorer(Explorer):
-    """Shared loop of the probabilistic explorers: N runs, each seeded."""
+    """Shared loop of the probabilistic explorers: N runs, each seeded.
+
+    Each run is a walk of :func:`~ctxcheck.explorers.path.depth_first` with
+    one choice per branch point, the one :meth:`pick` draws.
+    """
 
     exhaustive_capable = False
+    knobs: ClassVar[tuple[str, ...]] = ("seed",)
+
+    def __init__(
+        self,
+        model: Model,
+        config: Config,
+        bounds: Bounds,
+        progress: ProgressHook | None = None,
+        stop_on_first: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(model, config, bounds, progress, stop_on_first)
+        self.seed = seed
 
     def search(self) -> bool:
-        self.rng = random.Random(self.budget.seed if self.budget.seed is not None else 0)
-        limit = self.budget.max_executions
+        self.rng = random.Random(self.seed if self.seed is not None else 0)
+        limit = self.bounds.max_executions
         if limit is None:
             limit = DEFAULT_EXECUTIONS
         while True:
@@ -39,13 +60,31 @@ class SamplingExplorer(Explorer):
             if self.stats.executions >= limit:
                 self.stopped = f"max_executions={limit}"
                 return False
-            ex = self.execution()
-            self.run_one(ex)
-            self.finish(ex)
+            depth_first(Path(self.execution), self)
+
+    def branch_point(self, ex: Execution, path: Path[Alternatives]) -> Alternatives | None:
+        """The one choice :meth:`pick` draws (a new run begins at the empty path)."""
+        if not path.nodes:
+            self.begin(ex)
+        if ex.finished:
+            return None
+        return Alternatives([self.pick(ex)])
+
+    def leaf(self, ex: Execution, path: Path[Alternatives]) -> bool:
+        """Count the run."""
+        self.finish(ex)
+        return True
+
+    def resume(self, path: Path[Alternatives]) -> bool:
+        """Never asked: there is one choice per branch point."""
+        return True
+
+    def begin(self, ex: Execution) -> None:
+        """A new run starts in state ``ex`` (nothing to prepare by default)."""
 
     @abstractmethod
-    def run_one(self, ex: Execution) -> None:
-        """Drive one execution to its end."""
+    def pick(self, ex: Execution) -> tuple[int, int]:
+        """The (thread, outcome) that moves next."""
 
     def outcome_of(self, ex: Execution, tid: int) -> int:
         """A uniformly random outcome of ``tid``'s next step."""
@@ -58,8 +97,6 @@ class RandomExplorer(SamplingExplorer):
 
     name = "random"
 
-    def run_one(self, ex: Execution) -> None:
-        rng = self.rng
-        while not ex.finished:
-            tid = rng.choice(ex.enabled())
-            ex.step(tid, self.outcome_of(ex, tid))
+    def pick(self, ex: Execution) -> tuple[int, int]:
+        tid = self.rng.choice(ex.enabled())
+        return tid, self.outcome_of(ex, tid)

@@ -27,9 +27,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ctxcheck.explorers.path import follow
 from ctxcheck.fingerprint import fingerprint
 from ctxcheck.model import Config, Model
-from ctxcheck.runtime import Execution
+from ctxcheck.runtime import Execution, SearchState
 
 Schedule = list[tuple[int, int]]
 
@@ -69,6 +70,8 @@ class _Walk:
     def __init__(self, model: Model, config: Config) -> None:
         self.model = model
         self.config = config
+        #: one search: the same object ids (and so fingerprints) in every replay
+        self.search = SearchState(model, config)
         #: paths from each state left behind (the walk is done with it)
         self.memo: dict[bytes, int] = {}
         self.stack: list[_Frame] = []
@@ -93,8 +96,7 @@ class _Walk:
 
     def follow(self, top: _Frame, choice: tuple[int, int]) -> None:
         """Take one transition out of ``top`` (replaying its schedule first)."""
-        child = Execution(self.model, self.config)
-        child.replay(top.schedule)
+        child = follow(self.search.execution, top.schedule)
         child.step(*choice)
         self.edges += 1
         if child.finished:
@@ -118,7 +120,7 @@ def count_paths(model: Model, config: Config, timeout: float | None = None) -> S
     start = time.monotonic()
     deadline = None if timeout is None else start + timeout
     walk = _Walk(model, config)
-    root = Execution(model, config)
+    root = walk.search.execution()
     if root.finished:
         found = frozenset([root.violation.prop] if root.violation else [])
         return StateSpace(0, 0, 1, True, time.monotonic() - start, found)

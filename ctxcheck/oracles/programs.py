@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING
 from ctxcheck.kernel import Kernel, Steps
 from ctxcheck.machine import Machine
 from ctxcheck.model import Config, Model, Property
-from ctxcheck.objects import Cell, ListHead, Lock, Mutex, Spinlock, Struct, field, list_head
-from ctxcheck.objects import mutex as mutex_field
-from ctxcheck.objects import spinlock as spinlock_field
+from ctxcheck.primitives import Cell, ListHead, Lock, Mutex, Spinlock, Struct, field, list_head
+from ctxcheck.primitives import mutex as mutex_field
+from ctxcheck.primitives import spinlock as spinlock_field
 
 if TYPE_CHECKING:
     from hypothesis.strategies import DrawFn, SearchStrategy

@@ -1,0 +1,201 @@
+"""Happens-before of the current execution, for the DPOR explorers.
+
+Vector clocks built from the footprints of the steps (program order,
+conflicts, lock release -> acquire, thread spawn, waiting for a thread), and
+the *races* of each new step: the earlier steps of other threads it is
+dependent with and not ordered after through anything else. ``dpor`` and
+``odpor`` both find their races here; they differ in what they do with them.
+"""
+
+from __future__ import annotations
+
+from ctxcheck.explorers.deps import UNIVERSAL
+from ctxcheck.primitives.base import ACQUIRE, READ, RELEASE, WAIT, WRITE, Footprint
+
+Clock = list[int]
+
+
+def _join(into: Clock, other: Clock) -> None:
+    if len(other) > len(into):
+        into.extend([0] * (len(other) - len(into)))
+    for i, v in enumerate(other):
+        if v > into[i]:
+            into[i] = v
+
+
+class TraceEvent:
+    __slots__ = ("clock", "fp", "seq", "spawns", "tid")
+
+    def __init__(self, tid: int, seq: int, fp: dict[int, int], clock: Clock) -> None:
+        self.tid = tid
+        self.seq = seq
+        self.fp = fp
+        self.clock = clock
+        #: threads this step created; they start after it
+        self.spawns: list[int] = []
+
+
+def happens_before(e: TraceEvent, clock: Clock) -> bool:
+    """Does event ``e`` happen before whatever has vector clock ``clock``?"""
+    return len(clock) > e.tid and clock[e.tid] >= e.seq
+
+
+class _Object:
+    __slots__ = ("last_acq", "last_rel", "last_w", "reads")
+
+    def __init__(self) -> None:
+        self.last_w = -1
+        self.reads: list[int] = []
+        self.last_acq = -1
+        self.last_rel = -1
+
+
+def normalise(fp: Footprint) -> dict[int, int]:
+    """One access kind per object; a write subsumes a read of the same object."""
+    out: dict[int, int] = {}
+    for oid, kind in fp:
+        old = out.get(oid)
+        if old is None or (old == READ and kind == WRITE):
+            out[oid] = kind
+    return out
+
+
+class Trace:
+    """Happens-before bookkeeping for the events of the current execution."""
+
+    def __init__(self) -> None:
+        self.events: list[TraceEvent] = []
+        self.objects: dict[int, _Object] = {}
+        self.thread_clock: dict[int, Clock] = {}
+        self.thread_seq: dict[int, int] = {}
+
+    def truncate(self, n: int) -> None:
+        """Forget events from ``n`` on and rebuild the per-object history."""
+        del self.events[n:]
+        self.objects = {}
+        self.thread_clock = {}
+        self.thread_seq = {}
+        for idx, ev in enumerate(self.events):
+            self._note(idx, ev)
+
+    def _note(self, idx: int, ev: TraceEvent) -> None:
+        self.thread_clock[ev.tid] = ev.clock
+        self.thread_seq[ev.tid] = ev.seq
+        for child in ev.spawns:
+            self.thread_clock[child] = list(ev.clock)
+        objs = self.objects
+        for oid, kind in ev.fp.items():
+            h = objs.get(oid)
+            if h is None:
+                h = objs[oid] = _Object()
+            if kind == READ:
+                h.reads.append(idx)
+            elif kind == WRITE:
+                h.last_w = idx
+                h.reads = []
+            elif kind == ACQUIRE:
+                h.last_acq = idx
+            elif kind == RELEASE:
+                h.last_rel = idx
+
+    def spawned(self, event: TraceEvent, tid: int) -> None:
+        """A thread created by a step starts after it."""
+        event.spawns.append(tid)
+        self.thread_clock[tid] = list(event.clock)
+
+    def add(
+        self, tid: int, fp: dict[int, int], commit: bool = True
+    ) -> tuple[TraceEvent, list[int]]:
+        """Append the event; return it and the earlier events it races with.
+
+        With ``commit=False`` the event is only looked at, not appended: the
+        races of a step that was pending when a violation cut the run.
+        """
+        events = self.events
+        base = list(self.thread_clock.get(tid, []))
+        candidates: list[int] = self._last_of_others(tid) if UNIVERSAL in fp else []
+        sync: list[int] = []
+        acquired: set[int] = set()
+        for oid, kind in fp.items():
+            h = self.objects.get(oid)
+            if h is None:
+                continue
+            if kind == READ:
+                if h.last_w >= 0:
+                    candidates.append(h.last_w)
+            elif kind == WRITE:
+                if h.last_w >= 0:
+                    candidates.append(h.last_w)
+                candidates.extend(h.reads)
+            elif kind == ACQUIRE:
+                if h.last_acq >= 0:
+                    candidates.append(h.last_acq)
+                    acquired.add(h.last_acq)
+                if h.last_rel >= 0:
+                    sync.append(h.last_rel)
+            elif kind == WAIT and h.last_rel >= 0:
+                sync.append(h.last_rel)
+        candidates = sorted(set(candidates))
+        clock = list(base)
+        for idx in candidates:
+            _join(clock, events[idx].clock)
+        for idx in sync:
+            _join(clock, events[idx].clock)
+        seq = self.thread_seq.get(tid, 0) + 1
+        if len(clock) <= tid:
+            clock.extend([0] * (tid + 1 - len(clock)))
+        clock[tid] = seq
+        races = []
+        held = [(a, events[a].tid) for a in acquired]
+        for idx in candidates:
+            e1 = events[idx]
+            if e1.tid == tid or any(e1.tid == u and idx > a for a, u in held):
+                # a step of the lock's last holder after it took the lock
+                # cannot be reversed with this acquisition: the lock was held
+                continue
+            # Ordered through anything but this access itself? The release
+            # that precedes an acquisition does not count: two acquisitions
+            # of one lock race even though the first holder released it. Nor
+            # does any later step of the first holder (its critical section
+            # and release may conflict with this step through the CPU or an
+            # invariant): reversing the acquisitions moves them all.
+            rest = list(base)
+            for other in candidates:
+                if other == idx or (
+                    idx in acquired and events[other].tid == e1.tid and other > idx
+                ):
+                    continue
+                _join(rest, events[other].clock)
+            if not happens_before(e1, rest):
+                races.append(idx)
+        ev = TraceEvent(tid, seq, fp, clock)
+        if commit:
+            self._note(len(events), ev)
+            events.append(ev)
+        return ev, races
+
+    def _last_of_others(self, tid: int) -> list[int]:
+        """The last event of every other thread (what a violation races with)."""
+        last: dict[int, int] = {}
+        for idx, ev in enumerate(self.events):
+            if ev.tid != tid:
+                last[ev.tid] = idx
+        return list(last.values())
+
+    def initials(self, i: int, new: TraceEvent) -> list[int]:
+        """Initials of v = (steps after event i not after it) . new."""
+        e1 = self.events[i]
+        after = self.events[i + 1 :]
+        if after and after[-1] is new:
+            after.pop()
+        v = [ev for ev in after if not happens_before(e1, ev.clock)]
+        v.append(new)
+        seen: set[int] = set()
+        out: list[int] = []
+        for j, ev in enumerate(v):
+            if ev.tid in seen:
+                continue
+            seen.add(ev.tid)
+            if not any(happens_before(w, ev.clock) for w in v[:j]):
+                out.append(ev.tid)
+        return out
