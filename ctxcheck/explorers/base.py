@@ -78,8 +78,9 @@ class Explorer(ABC):
     fresh run, :meth:`finish` when a run ends and :meth:`out_of_budget` to
     know when to stop. ``stop_on_first`` ends the search at the first
     violation (what a random tester or a pytest assertion wants). Settings
-    only some explorers have are *knobs*, keyword arguments of the
-    constructor named in :attr:`knobs`.
+    only some explorers have are *knobs*: keyword arguments of the
+    constructor named in :attr:`knobs`, which become attributes of the
+    explorer (declare each with its default as a class attribute).
     """
 
     name = "explorer"
@@ -100,6 +101,8 @@ class Explorer(ABC):
         unknown = sorted(set(knobs) - set(self.knobs))
         if unknown:
             raise TypeError(f"explorer {self.name} has no setting {unknown[0]!r}")
+        for knob, value in knobs.items():
+            setattr(self, knob, value)
         self.model = model
         self.config = config
         self.bounds = bounds

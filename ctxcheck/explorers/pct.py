@@ -20,11 +20,8 @@ number of schedules tried.
 
 from __future__ import annotations
 
-from ctxcheck.explorers.base import ProgressHook
 from ctxcheck.explorers.path import Alternatives, Path
 from ctxcheck.explorers.randomwalk import SamplingExplorer
-from ctxcheck.model import Config, Model
-from ctxcheck.options import Bounds
 from ctxcheck.runtime import Execution
 
 #: bug depth targeted when none is given
@@ -40,23 +37,13 @@ class PctExplorer(SamplingExplorer):
     #: longest execution seen, the range change points are drawn from
     k = 0
 
-    def __init__(
-        self,
-        model: Model,
-        config: Config,
-        bounds: Bounds,
-        progress: ProgressHook | None = None,
-        stop_on_first: bool = False,
-        seed: int | None = None,
-        depth: int | None = None,
-    ) -> None:
-        super().__init__(model, config, bounds, progress, stop_on_first, seed)
-        self.depth = depth or DEFAULT_DEPTH
+    #: the bug depth d targeted (:data:`DEFAULT_DEPTH` when not given)
+    depth: int | None = None
 
     def begin(self, ex: Execution) -> None:
         """Draw the run's priorities and its d - 1 change points."""
         rng = self.rng
-        depth = self.depth
+        depth = self.depth or DEFAULT_DEPTH
         n = self.n = len(ex.machine.threads)
         order = list(range(n))
         rng.shuffle(order)
@@ -67,7 +54,8 @@ class PctExplorer(SamplingExplorer):
         self.change = {step: i + 1 for i, step in enumerate(points)}
 
     def pick(self, ex: Execution) -> tuple[int, int]:
-        rng, prio, depth, n = self.rng, self.prio, self.depth, self.n
+        rng, prio, n = self.rng, self.prio, self.n
+        depth = self.depth or DEFAULT_DEPTH
         for t in ex.machine.threads:
             if t.tid not in prio:
                 prio[t.tid] = depth + rng.random() * n

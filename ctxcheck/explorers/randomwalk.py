@@ -17,10 +17,8 @@ import random
 from abc import abstractmethod
 from typing import ClassVar
 
-from ctxcheck.explorers.base import Explorer, ProgressHook
+from ctxcheck.explorers.base import Explorer
 from ctxcheck.explorers.path import Alternatives, Path, depth_first
-from ctxcheck.model import Config, Model
-from ctxcheck.options import Bounds
 from ctxcheck.runtime import Execution
 
 #: schedules tried when no --max-executions is given
@@ -36,18 +34,8 @@ class SamplingExplorer(Explorer):
 
     exhaustive_capable = False
     knobs: ClassVar[tuple[str, ...]] = ("seed",)
-
-    def __init__(
-        self,
-        model: Model,
-        config: Config,
-        bounds: Bounds,
-        progress: ProgressHook | None = None,
-        stop_on_first: bool = False,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(model, config, bounds, progress, stop_on_first)
-        self.seed = seed
+    #: the seed of the run's random choices (``--seed``; 0 when not given)
+    seed: int | None = None
 
     def search(self) -> bool:
         self.rng = random.Random(self.seed if self.seed is not None else 0)
