@@ -17,12 +17,14 @@ from typing import Any
 
 from ctxcheck.machine import Thread
 from ctxcheck.model import Citation
-from ctxcheck.primitives.base import ACQUIRE, READ, RELEASE, WAIT, WRITE
+from ctxcheck.primitives.base import ACQUIRE, ADD, READ, RELEASE, WAIT, WRITE
 
 #: the engine's own files: a step's "where" is the innermost frame outside them
 ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
 
-ACCESS_NAMES = {READ: "R", WRITE: "W", ACQUIRE: "ACQ", RELEASE: "REL", WAIT: "WAIT"}
+ACCESS_NAMES = {
+    READ: "R", WRITE: "W", ADD: "ADD", ACQUIRE: "ACQ", RELEASE: "REL", WAIT: "WAIT",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from ctxcheck.primitives.lists import (
 )
 from ctxcheck.primitives.locks import Acquire, Lock, Mutex, MutexLock, MutexUnlock, Release
 from ctxcheck.primitives.memory import (
+    AtomicAdd,
     AtomicAddReturn,
     AtomicDec,
     AtomicDecAndTest,
@@ -53,6 +54,7 @@ from ctxcheck.primitives.memory import (
     AtomicIncNotZero,
     AtomicRead,
     AtomicSet,
+    AtomicSub,
     Cell,
     Cmpxchg,
     Load,
@@ -131,12 +133,29 @@ class Kernel:
         return AtomicSet(cell, value)
 
     def atomic_inc(self, cell: Cell) -> Op:
-        """``atomic_inc(v)``."""
+        """``atomic_inc(v)``: commutes with other such adds (the value is not returned)."""
         return AtomicInc(cell)
 
     def atomic_dec(self, cell: Cell) -> Op:
-        """``atomic_dec(v)``."""
+        """``atomic_dec(v)``: commutes with other such adds."""
         return AtomicDec(cell)
+
+    def atomic_add(self, cell: Cell, delta: int) -> Op:
+        """``atomic_add(i, v)`` (word first, as in :meth:`atomic_add_return`): commutes
+        with other such adds."""
+        return AtomicAdd(cell, delta)
+
+    def atomic_sub(self, cell: Cell, delta: int) -> Op:
+        """``atomic_sub(i, v)``: commutes with other such adds."""
+        return AtomicSub(cell, delta)
+
+    def atomic_cmpxchg(self, cell: Cell, old: Any, new: Any) -> Op:
+        """``atomic_cmpxchg(v, old, new)``: as :meth:`cmpxchg`."""
+        return Cmpxchg(cell, old, new)
+
+    def atomic_xchg(self, cell: Cell, new: Any) -> Op:
+        """``atomic_xchg(v, new)``: as :meth:`xchg`."""
+        return Xchg(cell, new)
 
     def atomic_add_return(self, cell: Cell, delta: int) -> Op:
         """``atomic_add_return(i, v)``."""
@@ -149,6 +168,19 @@ class Kernel:
     def atomic_inc_not_zero(self, cell: Cell) -> Op:
         """``atomic_inc_not_zero(v)``."""
         return AtomicIncNotZero(cell)
+
+    # the atomic_long_t forms are the same operations on a long
+    atomic_long_read = atomic_read
+    atomic_long_set = atomic_set
+    atomic_long_inc = atomic_inc
+    atomic_long_dec = atomic_dec
+    atomic_long_add = atomic_add
+    atomic_long_sub = atomic_sub
+    atomic_long_add_return = atomic_add_return
+    atomic_long_dec_and_test = atomic_dec_and_test
+    atomic_long_inc_not_zero = atomic_inc_not_zero
+    atomic_long_cmpxchg = atomic_cmpxchg
+    atomic_long_xchg = atomic_xchg
 
     # -- heap --------------------------------------------------------------
     def kmalloc(

@@ -13,6 +13,13 @@ numbers check the counter as much as the explorers.
 * N lock-protected sections on one lock: N! (the order of the sections).
 * Two threads writing one cell M times each: C(2M, M).
 * N independent choices among k values: k^N (outcomes are distinct events).
+* N threads adding to one cell (``atomic_inc``, value unseen): 1 (the adds
+  commute); N adders and one reader: 2^N (each add before or after the read).
+* N threads racing ``cmpxchg(c, 0, i)`` from 0: N (who wins; the failed
+  ones only read the winner's value, and commute).
+* casrot: thread i does ``cmpxchg(c, i, i + 1)`` from 0: 1, 2, 5, 14, 43 for
+  N = 1..5 (a failed cmpxchg is a read; the 43 at N = 5 is the figure of
+  the scale issue, where every failed cmpxchg counting as a write gave 120).
 """
 
 from __future__ import annotations
@@ -63,6 +70,22 @@ def choices(n: int) -> Program:
     return _program(*((Instr("choose", (i, 3)),) for i in range(n)))
 
 
+def adders(n: int) -> Program:
+    return _program(*((Instr("inc", (0,)),) for _ in range(n)))
+
+
+def adders_and_a_reader(n: int) -> Program:
+    return _program(*((Instr("inc", (0,)),) for _ in range(n)), (Instr("load", (0,)),))
+
+
+def cmpxchg_race(n: int) -> Program:
+    return _program(*((Instr("cmpxchg", (0, 0, i + 1)),) for i in range(n)))
+
+
+def casrot(n: int) -> Program:
+    return _program(*((Instr("cmpxchg", (0, i, i + 1)),) for i in range(n)))
+
+
 FAMILIES = [
     *[(f"independent-{n}", independent(n), 1) for n in (1, 2, 3)],
     *[(f"writers-{n}", writers(n), factorial(n)) for n in (2, 3, 4)],
@@ -71,6 +94,10 @@ FAMILIES = [
     *[(f"locked-sections-{n}", locked_sections(n), factorial(n)) for n in (2, 3)],
     *[(f"two-writers-{m}", two_writers(m), comb(2 * m, m)) for m in (1, 2, 3)],
     *[(f"choices-{n}", choices(n), 3**n) for n in (1, 2)],
+    *[(f"adders-{n}", adders(n), 1) for n in (2, 3, 4)],
+    *[(f"adders-and-a-reader-{n}", adders_and_a_reader(n), 2**n) for n in (1, 2, 3)],
+    *[(f"cmpxchg-race-{n}", cmpxchg_race(n), n) for n in (2, 3, 4)],
+    *[(f"casrot-{n}", casrot(n), t) for n, t in ((2, 2), (3, 5), (4, 14), (5, 43))],
 ]
 
 

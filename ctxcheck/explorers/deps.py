@@ -46,7 +46,7 @@ partial-order reduction misses violations the naive explorer finds:
 from __future__ import annotations
 
 from ctxcheck.model import Model
-from ctxcheck.primitives.base import READ, WRITE, Footprint
+from ctxcheck.primitives.base import ADD, READ, WRITE, Footprint
 from ctxcheck.runtime import Execution, Found
 
 #: pseudo-object of the first invariant: a step visible to invariant ``i``
@@ -93,13 +93,23 @@ def step_footprint(ex: Execution, tid: int, visible: bool, names: bool = True) -
     return fp
 
 
+def conflicting(ka: int, kb: int) -> bool:
+    """Whether two accesses of one object do not commute.
+
+    Reads commute with reads, and a read-modify-write whose result nobody
+    sees (:data:`~ctxcheck.primitives.base.ADD`, ``atomic_inc``) with another:
+    everything else on one object conflicts.
+    """
+    return not (ka == kb and ka in (READ, ADD))
+
+
 def dependent(a: Footprint, b: Footprint) -> bool:
     """Whether two steps (of different threads) do not commute."""
     for oid, ka in a:
         if oid == UNIVERSAL:
             return True
         for oid2, kb in b:
-            if oid2 == UNIVERSAL or (oid == oid2 and not (ka == READ and kb == READ)):
+            if oid2 == UNIVERSAL or (oid == oid2 and conflicting(ka, kb)):
                 return True
     return not a and any(oid == UNIVERSAL for oid, _ in b)
 

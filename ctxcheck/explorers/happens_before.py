@@ -10,7 +10,7 @@ dependent with and not ordered after through anything else. ``dpor`` and
 from __future__ import annotations
 
 from ctxcheck.explorers.deps import UNIVERSAL
-from ctxcheck.primitives.base import ACQUIRE, READ, RELEASE, WAIT, WRITE, Footprint
+from ctxcheck.primitives.base import ACQUIRE, ADD, READ, RELEASE, WAIT, WRITE, Footprint
 
 Clock = list[int]
 
@@ -41,22 +41,32 @@ def happens_before(e: TraceEvent, clock: Clock) -> bool:
 
 
 class _Object:
-    __slots__ = ("last_acq", "last_rel", "last_w", "reads")
+    """The history of one object: its last write, and the reads and adds since."""
+
+    __slots__ = ("adds", "last_acq", "last_rel", "last_w", "reads")
 
     def __init__(self) -> None:
         self.last_w = -1
         self.reads: list[int] = []
+        #: commuting read-modify-writes since the last write (see deps.conflicting)
+        self.adds: list[int] = []
         self.last_acq = -1
         self.last_rel = -1
 
 
 def normalise(fp: Footprint) -> dict[int, int]:
-    """One access kind per object; a write subsumes a read of the same object."""
+    """One access kind per object; a write subsumes a read or an add of the same object.
+
+    A read and an add of one object in one step make a write: it conflicts
+    with both what a read conflicts with and what an add does.
+    """
     out: dict[int, int] = {}
     for oid, kind in fp:
         old = out.get(oid)
-        if old is None or (old == READ and kind == WRITE):
+        if old is None or (old in (READ, ADD) and kind == WRITE):
             out[oid] = kind
+        elif {old, kind} == {READ, ADD}:
+            out[oid] = WRITE
     return out
 
 
@@ -90,9 +100,12 @@ class Trace:
                 h = objs[oid] = _Object()
             if kind == READ:
                 h.reads.append(idx)
+            elif kind == ADD:
+                h.adds.append(idx)
             elif kind == WRITE:
                 h.last_w = idx
                 h.reads = []
+                h.adds = []
             elif kind == ACQUIRE:
                 h.last_acq = idx
             elif kind == RELEASE:
@@ -123,10 +136,16 @@ class Trace:
             if kind == READ:
                 if h.last_w >= 0:
                     candidates.append(h.last_w)
+                candidates.extend(h.adds)
+            elif kind == ADD:
+                if h.last_w >= 0:
+                    candidates.append(h.last_w)
+                candidates.extend(h.reads)
             elif kind == WRITE:
                 if h.last_w >= 0:
                     candidates.append(h.last_w)
                 candidates.extend(h.reads)
+                candidates.extend(h.adds)
             elif kind == ACQUIRE:
                 if h.last_acq >= 0:
                     candidates.append(h.last_acq)

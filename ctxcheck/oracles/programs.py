@@ -73,7 +73,9 @@ class Instr:
     """One instruction: an operation name and its small integer arguments.
 
     ``load c`` (into the thread's register), ``store c v`` (v < 0 stores
-    register + 1), ``cmpxchg c old new``, ``xchg c v``, ``inc c``,
+    register + 1), ``cmpxchg c old new``, ``xchg c v``, ``inc c`` (an add
+    whose value the thread does not see), ``add_return c d`` (its value goes to
+    the register), ``inc_not_zero c``,
     ``locked lock body...`` (0 = spinlock, 1 = mutex), ``list_add e``,
     ``list_del e``, ``list_empty``, ``alloc p`` (kmalloc, may fail, then
     publish in slot p), ``free p`` (load slot p, kfree what is there),
@@ -207,6 +209,10 @@ def _exec(k: Kernel, s: _State, ins: Instr, reg: int) -> Steps:
         return (yield k.xchg(_cell(sh, a[0]), a[1]))
     elif op == "inc":
         yield k.atomic_inc(_cell(sh, a[0]))
+    elif op == "add_return":
+        return (yield k.atomic_add_return(_cell(sh, a[0]), a[1]))
+    elif op == "inc_not_zero":
+        return int((yield k.atomic_inc_not_zero(_cell(sh, a[0]))))
     elif op == "locked":
         lock = _lock(sh, a[0])
         yield (k.mutex_lock(lock) if isinstance(lock, Mutex) else k.spin_lock(lock))
@@ -281,6 +287,8 @@ def programs(
         st.builds(lambda c, o, n: Instr("cmpxchg", (c, o, n)), small, small, small),
         st.builds(lambda c, v: Instr("xchg", (c, v)), small, small),
         st.builds(lambda c: Instr("inc", (c,)), small),
+        st.builds(lambda c, d: Instr("add_return", (c, d)), small, st.integers(-1, 1)),
+        st.builds(lambda c: Instr("inc_not_zero", (c,)), small),
     )
     other = st.one_of(
         st.builds(lambda e: Instr("list_add", (e,)), st.integers(0, 1)),

@@ -17,11 +17,15 @@ poisoned entry breaks list integrity. These raise
 :class:`~ctxcheck.errors.PropertyViolated` with the property's name.
 
 Footprint entries are ``(oid, access)`` with ``access`` one of :data:`READ`,
-:data:`WRITE`, :data:`ACQUIRE` (taking a lock), :data:`RELEASE` and
-:data:`WAIT` (waiting for something another thread released). Two steps of
-different threads conflict when they touch one object and at least one
-writes; lock acquisitions conflict with each other; a release/wait pair
-orders steps without being a race.
+:data:`WRITE`, :data:`ADD` (a read-modify-write whose result the thread does
+not see, like ``atomic_inc``), :data:`ACQUIRE` (taking a lock),
+:data:`RELEASE` and :data:`WAIT` (waiting for something another thread
+released). Two steps of different threads conflict when they touch one
+object and at least one writes, except that two ADDs commute (the end value
+is the same in either order, and neither thread sees the one in between);
+lock acquisitions conflict with each other; a release/wait pair orders
+steps without being a race. A footprint is that of the step in the current
+state: a ``cmpxchg`` that will fail there only reads.
 
 The machine and the thread an op acts on are seen through
 :class:`StepMachine` and :class:`StepThread`: the part of
@@ -38,7 +42,7 @@ from typing import Any, ClassVar, Protocol
 from ctxcheck.errors import PropertyViolated
 from ctxcheck.observe import PropertyReads
 
-READ, WRITE, ACQUIRE, RELEASE, WAIT = range(5)
+READ, WRITE, ACQUIRE, RELEASE, WAIT, ADD = range(6)
 
 Footprint = tuple[tuple[int, int], ...]
 

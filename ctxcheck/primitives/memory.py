@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ctxcheck.primitives.base import (
+    ADD,
     READ,
     WRITE,
     Canon,
@@ -120,8 +121,17 @@ class AtomicSet(Store):
     name = "atomic_set"
 
 
+def _matches(found: Any, expected: Any) -> bool:
+    return found is expected or found == expected
+
+
 class Cmpxchg(CellOp):
-    """``cmpxchg(p, old, new)``: returns the value found; stores if it was old."""
+    """``cmpxchg(p, old, new)``: returns the value found; stores if it was old.
+
+    A cmpxchg that fails (the cell does not hold ``old``) writes nothing: in
+    that state its footprint is a read, so failed attempts of several
+    threads commute with each other.
+    """
 
     __slots__ = ("new", "old")
     name = "cmpxchg"
@@ -131,14 +141,18 @@ class Cmpxchg(CellOp):
         self.old = old
         self.new = new
 
+    def footprint(self, m: StepMachine, t: StepThread) -> Footprint:
+        ok = _matches(self.cell._value, self.old)
+        return access(self.cell, WRITE if ok else READ)
+
     def apply(self, cell: Cell) -> Any:
         found = cell._value
-        if found is self.old or found == self.old:
+        if _matches(found, self.old):
             cell._value = self.new
         return found
 
     def describe(self, result: Any) -> str:
-        ok = "ok" if (result is self.old or result == self.old) else "failed"
+        ok = "ok" if _matches(result, self.old) else "failed"
         return (
             f"cmpxchg({self.cell.name}, {describe(self.old)}, {describe(self.new)})"
             f" = {describe(result)} [{ok}]"
@@ -178,7 +192,37 @@ class AtomicAddReturn(CellOp):
         return f"{self.name}({self.cell.name}) -> {describe(result)}"
 
 
-class AtomicInc(AtomicAddReturn):
+class AtomicAdd(AtomicAddReturn):
+    """``atomic_add(i, v)``: adds, returns nothing.
+
+    The thread does not see the value, so two of these on one word commute
+    (access :data:`~ctxcheck.primitives.base.ADD`): the end value is the same
+    in either order. They conflict with every access that reads or sets it.
+    """
+
+    __slots__ = ()
+    name = "atomic_add"
+    access = ADD
+
+    def apply(self, cell: Cell) -> Any:
+        super().apply(cell)
+        return None
+
+    def describe(self, result: Any) -> str:
+        return f"{self.name}({self.cell.name}) -> {describe(self.cell._value)}"
+
+
+class AtomicSub(AtomicAdd):
+    """``atomic_sub(i, v)``."""
+
+    __slots__ = ()
+    name = "atomic_sub"
+
+    def __init__(self, cell: Cell, delta: int) -> None:
+        super().__init__(cell, -delta)
+
+
+class AtomicInc(AtomicAdd):
     """``atomic_inc(v)``."""
 
     __slots__ = ()
@@ -187,25 +231,15 @@ class AtomicInc(AtomicAddReturn):
     def __init__(self, cell: Cell) -> None:
         super().__init__(cell, 1)
 
-    def apply(self, cell: Cell) -> Any:
-        super().apply(cell)
-        return None
 
-    def describe(self, result: Any) -> str:
-        return f"atomic_inc({self.cell.name}) -> {describe(self.cell._value)}"
-
-
-class AtomicDec(AtomicInc):
+class AtomicDec(AtomicAdd):
     """``atomic_dec(v)``."""
 
     __slots__ = ()
     name = "atomic_dec"
 
     def __init__(self, cell: Cell) -> None:
-        AtomicAddReturn.__init__(self, cell, -1)
-
-    def describe(self, result: Any) -> str:
-        return f"atomic_dec({self.cell.name}) -> {describe(self.cell._value)}"
+        super().__init__(cell, -1)
 
 
 class AtomicDecAndTest(AtomicAddReturn):
@@ -225,10 +259,16 @@ class AtomicDecAndTest(AtomicAddReturn):
 
 
 class AtomicIncNotZero(CellOp):
-    """``atomic_inc_not_zero(v)``: increments unless zero; true if it did."""
+    """``atomic_inc_not_zero(v)``: increments unless zero; true if it did.
+
+    At zero it changes nothing: its footprint there is a read.
+    """
 
     __slots__ = ()
     name = "atomic_inc_not_zero"
+
+    def footprint(self, m: StepMachine, t: StepThread) -> Footprint:
+        return access(self.cell, READ if self.cell._value == 0 else WRITE)
 
     def apply(self, cell: Cell) -> Any:
         if cell._value == 0:
