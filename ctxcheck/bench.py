@@ -5,7 +5,7 @@ Three measurements, each written as a table:
 * every registered explorer on the example models (``models/examples``);
 * every explorer on a scaling family: N threads, each doing two private
   accesses (a load and a store of its own cell) and one shared
-  ``atomic_inc``, for N = 2..8. The family has exactly N! Mazurkiewicz
+  ``atomic_add_return``, for N = 2..8. The family has exactly N! Mazurkiewicz
   traces (the order of the increments), so the table also shows how close
   an explorer is to one run per trace. N stops growing for an explorer once
   a run hits the time cap;
@@ -142,10 +142,10 @@ class _Private(Struct):
 
 
 def _worker(k: Kernel, own: _Private, shared: _Counter) -> Generator[Any, Any, None]:
-    """Two private accesses, then one shared one."""
+    """Two private accesses, then one shared one (its value seen: no two commute)."""
     v = yield k.load(own.value)
     yield k.store(own.value, v + 1)
-    yield k.atomic_inc(shared.value)
+    yield k.atomic_add_return(shared.value, 1)
 
 
 def _family_setup(m: Machine, cfg: Config) -> _Counter:
@@ -158,7 +158,7 @@ def _family_setup(m: Machine, cfg: Config) -> _Counter:
 FAMILY = Model(
     name="bench.family",
     setup=_family_setup,
-    doc="N threads: two private accesses and one shared atomic_inc each (N! traces).",
+    doc="N threads: two private accesses and one shared atomic_add_return each (N! traces).",
     params=(Param("threads", 2, 1, 8, "number of threads"),),
 )
 

@@ -100,6 +100,9 @@ class Execution:
         self.steps = 0
         #: switches away from a thread that could have gone on, so far
         self.preemptions = 0
+        #: while True, steps re-run states an explorer already checked: invariants are
+        #: not judged again (they were, in the same states, when first explored)
+        self.replaying = False
         self.search = search
         self.machine = Machine(ids=search.ids)
         self._invariants = model.invariants()
@@ -208,7 +211,7 @@ class Execution:
             return
         if m.unstarted:
             self._start_new_threads()
-        if self.violation is None and op.writes:
+        if self.violation is None and op.writes and not self.replaying:
             self._check_invariants()
         self._enabled = self._compute_enabled()
         if self.violation is None:

@@ -44,11 +44,11 @@ import pytest
 
 @pytest.mark.ctxcheck_budget(max_executions=1)
 def test_cut(ctxcheck):
-    ctxcheck.check("examples.lost_update", variant="atomic", threads=3).assert_holds()
+    ctxcheck.check("examples.lost_update", variant="locked", threads=3).assert_holds()
 
 @pytest.mark.ctxcheck_budget(max_executions=1)
 def test_cut_allowed(ctxcheck):
-    result = ctxcheck.check("examples.lost_update", variant="atomic", threads=3)
+    result = ctxcheck.check("examples.lost_update", variant="locked", threads=3)
     assert result.verdict == "inconclusive"
     result.assert_holds(allow_inconclusive=True)
 """
@@ -126,7 +126,7 @@ def test_holds_and_inconclusive_results() -> None:
     holds = ctxcheck.check("examples.lost_update", variant="locked")
     assert holds.verdict == "holds" and holds.exhaustive and holds.violations == []
     holds.assert_holds()
-    cut = ctxcheck.check("examples.lost_update", variant="atomic", threads=3, max_executions=1)
+    cut = ctxcheck.check("examples.lost_update", variant="locked", threads=3, max_executions=1)
     assert cut.verdict == "inconclusive" and not cut.exhaustive
     with pytest.raises(CheckFailed, match="allow_inconclusive=True"):
         cut.assert_holds()
@@ -235,7 +235,7 @@ def test_no_summary_line_without_checks(pytester: pytest.Pytester) -> None:
 # -- the plugin: options, profile, marker -----------------------------------------------
 OPTIONS = """
 def test_options(ctxcheck):
-    result = ctxcheck.check("examples.lost_update", variant="atomic", threads=3)
+    result = ctxcheck.check("examples.lost_update", variant="locked", threads=3)
     assert result.explorer == {explorer!r}
     assert result.bounds.max_executions == {max_executions!r}
     assert result.bounds.timeout == {timeout!r}
@@ -306,12 +306,12 @@ import pytest
 
 @pytest.mark.ctxcheck_budget(max_executions=3, timeout=40)
 def test_marked(ctxcheck):
-    result = ctxcheck.check("examples.lost_update", variant="atomic", threads=3)
+    result = ctxcheck.check("examples.lost_update", variant="locked", threads=3)
     assert (result.bounds.max_executions, result.bounds.timeout) == (3, 40)
     assert result.stats.executions == 3
 
 def test_unmarked(ctxcheck):
-    result = ctxcheck.check("examples.lost_update", variant="atomic", threads=3)
+    result = ctxcheck.check("examples.lost_update", variant="locked", threads=3)
     assert (result.bounds.max_executions, result.bounds.timeout) == (50, None)
 
 @pytest.mark.ctxcheck_budget(max_executions=3)

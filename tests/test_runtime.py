@@ -558,7 +558,7 @@ def test_result_assertions_fail_with_the_summary() -> None:
     fixed = ctxcheck.check("examples.lost_update", variant="atomic")
     with pytest.raises(CheckFailed, match="expected a violation of 'no_lost_update', found none"):
         fixed.assert_violates("no_lost_update")
-    cut = ctxcheck.check("examples.lost_update", variant="atomic", threads=3, max_executions=1)
+    cut = ctxcheck.check("examples.lost_update", variant="locked", threads=3, max_executions=1)
     with pytest.raises(CheckFailed, match="cut before it was exhaustive"):
         cut.assert_holds()
     cut.assert_holds(allow_inconclusive=True)

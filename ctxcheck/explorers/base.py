@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -37,15 +37,18 @@ class Stats:
     states: int | None = None
     steps: int = 0
     seconds: float = 0.0
+    #: estimated executions still to run, while a search is under way (None: no estimate)
+    estimate_remaining: int | None = None
 
     def to_json(self) -> dict[str, object]:
-        """The contract's ``stats`` object."""
+        """The contract's ``stats`` object (with ``estimate_remaining`` added)."""
         return {
             "executions": self.executions,
             "blocked": self.blocked,
             "states": self.states,
             "steps": self.steps,
             "seconds": round(self.seconds, 3),
+            "estimate_remaining": self.estimate_remaining,
         }
 
 
@@ -130,6 +133,10 @@ class Explorer(ABC):
             self.stopped = "interrupted"
         self.stats.seconds = time.monotonic() - self._start
         exhaustive = complete and self.stopped is None and self.exhaustive_capable
+        if exhaustive:
+            self.stats.estimate_remaining = 0
+        elif self.stopped is not None:
+            self._estimate()
         if self.stop_on_first and self.discoveries:
             exhaustive = False
         return Outcome(self.stats, exhaustive, self.stopped, self.discoveries)
@@ -137,6 +144,24 @@ class Explorer(ABC):
     @abstractmethod
     def search(self) -> bool:
         """Explore; return True when the search space was covered."""
+
+    def done_fraction(self) -> float | None:
+        """How much of the search is done, as a fraction (None: this explorer cannot say).
+
+        Depth-first explorers answer with :func:`tree_fraction` over their
+        current path (Knuth's estimate of a tree from the path being
+        explored: every node is taken to have as many children as the
+        current path's node at the same depth).
+        """
+        return None
+
+    def _estimate(self) -> None:
+        fraction = self.done_fraction()
+        runs = self.stats.executions + self.stats.blocked
+        if fraction is None or fraction <= 0.0 or runs == 0:
+            self.stats.estimate_remaining = None
+            return
+        self.stats.estimate_remaining = max(0, round(runs / fraction) - runs)
 
     # -- helpers for subclasses --------------------------------------------
     def execution(self) -> Execution:
@@ -166,6 +191,7 @@ class Explorer(ABC):
             if now >= self._next_progress:
                 self._next_progress = now + 0.1
                 self.stats.seconds = now - self._start
+                self._estimate()
                 self.progress(self.stats)
 
     def out_of_budget(self) -> bool:
@@ -181,3 +207,22 @@ class Explorer(ABC):
             self.stopped = f"timeout={self.bounds.timeout}s"
             return True
         return False
+
+
+def tree_fraction(points: Sequence[tuple[int, int]]) -> float:
+    """The share of a tree done, from the path being explored (Knuth's estimate).
+
+    ``points`` gives, per depth of the current path, ``(done, children)``:
+    how many children of that node are finished and how many it has. The
+    subtrees left of the path are done; each node is taken to have the
+    children of the path's node at its depth, so the share done is the sum,
+    over depths, of ``done / children`` of what the ancestors leave.
+    """
+    share = 0.0
+    weight = 1.0
+    for done, children in points:
+        if children <= 0:
+            break
+        share += weight * done / children
+        weight /= children
+    return share

@@ -78,10 +78,10 @@ class BfsExplorer(Explorer):
 
     def _successors(self, prefix: Schedule) -> Iterator[Execution]:
         """Every state one step after the one ``prefix`` reaches (one replay each)."""
-        parent = follow(self.execution, prefix)
+        parent = follow(self.execution, prefix, known=True)
         choices = parent.choices()
         for i, (tid, branch) in enumerate(choices):
-            ex = parent if i == 0 else follow(self.execution, prefix)
+            ex = parent if i == 0 else follow(self.execution, prefix, known=True)
             ex.step(tid, branch)
             self.finish(ex)
             yield ex

@@ -33,7 +33,7 @@ thread whose step was a violation never sleeps.
 
 from __future__ import annotations
 
-from ctxcheck.explorers.base import Explorer
+from ctxcheck.explorers.base import Explorer, tree_fraction
 from ctxcheck.explorers.deps import (
     ERROR_FOOTPRINT,
     dependent,
@@ -82,6 +82,7 @@ class DporExplorer(Explorer):
         trace = Trace()
         self._visible = has_invariants(self.model)
         path: Path[_Node] = Path(self.execution)
+        self._path = path
         nodes = path.nodes
         ex = self.execution()
         nodes.append(self._new_node(ex, {}, None))
@@ -94,6 +95,15 @@ class DporExplorer(Explorer):
                 return False
             trace.truncate(len(nodes) - 1)
             ex = path.replay(len(nodes) - 1)
+
+    def done_fraction(self) -> float | None:
+        """Knuth's estimate over the current path: explored threads of each backtrack set."""
+        points = []
+        for node in self._path.nodes:
+            children = len(node.backtrack | node.done) * max(node.nbranches, 1)
+            done = len(node.done) * max(node.nbranches, 1) + node.branch
+            points.append((done, children))
+        return tree_fraction(points)
 
     def _new_node(self, ex: Execution, sleep: dict[int, Footprint], last: int | None) -> _Node:
         enabled = [] if ex.finished else list(ex.enabled())

@@ -96,7 +96,7 @@ class _Walk:
 
     def follow(self, top: _Frame, choice: tuple[int, int]) -> None:
         """Take one transition out of ``top`` (replaying its schedule first)."""
-        child = follow(self.search.execution, top.schedule)
+        child = follow(self.search.execution, top.schedule, known=True)
         child.step(*choice)
         self.edges += 1
         if child.finished:
