@@ -40,6 +40,7 @@ from types import ModuleType
 
 from ctxcheck.errors import ModelLoadError, UsageError
 from ctxcheck.model import Model
+from ctxcheck.output import PATH_MAX, path_problem
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 #: the environment variable holding more model directories
@@ -48,8 +49,6 @@ PATH_ENV = "CTXCHECK_PATH"
 ENTRY_POINTS = "ctxcheck.models"
 #: a model *name*: dotted Python identifiers, never a path
 _MODEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
-#: the longest file name a file system takes (bytes), and the longest path
-NAME_MAX, PATH_MAX = 255, 4096
 
 
 def is_model_name(text: str) -> bool:
@@ -339,7 +338,7 @@ def load_named_model(target: str, paths: Sequence[str] = ()) -> Model:
             return _model_of(found, target, Origin(name, root, _display_path(found.__file__ or "")))
     known = ", ".join(m.name for m in list_models(paths=paths)) or "none found"
     raise UsageError(
-        f"unknown model {target!r}; known models: {known} (a name is looked up on the "
+        f"unknown model {_short(target)!r}; known models: {known} (a name is looked up on the "
         f"model path: --path DIR, ${PATH_ENV}, ./models, installed model packages, the "
         f"built-in models)"
     )
@@ -351,16 +350,9 @@ def _short(text: str, limit: int = 120) -> str:
 
 def _check_path_length(path: str, what: str) -> None:
     """A path the file system cannot take is a usage error, not an OSError later."""
-    encoded = os.fsencode(path)
-    if len(encoded) > PATH_MAX:
-        raise UsageError(f"{what} {_short(path)}: the path is longer than {PATH_MAX} bytes")
-    for part in encoded.split(b"/"):
-        if len(part) > NAME_MAX:
-            name = os.fsdecode(part)
-            raise UsageError(
-                f"{what} {_short(path)}: the name {_short(name, 40)!r} is longer than "
-                f"{NAME_MAX} bytes, more than a file system takes"
-            )
+    problem = path_problem(path)
+    if problem:
+        raise UsageError(f"{what} {problem}")
 
 
 def _load_file(path: str) -> Model:

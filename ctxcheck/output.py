@@ -57,11 +57,17 @@ def _stat(path: Path, option: str) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except NotADirectoryError:
-        raise UsageError(
-            f"{option} {path}: a part of the path is a file, not a directory"
-        ) from None
+        raise UsageError(f"{option} {path}: {_file_in(path)} is a file, not a directory") from None
     except OSError as exc:
         raise UsageError(f"{option} {path}: {exc.strerror or exc}") from None
+
+
+def _file_in(path: Path) -> Path:
+    """The first part of ``path`` that is a file where a directory should be."""
+    for part in reversed(path.parents):
+        if part.is_file():
+            return part
+    return path.parent
 
 
 def _check_parent(path: Path, option: str) -> None:

@@ -216,8 +216,11 @@ def parse(path: str | Path, text: str) -> dict[str, Any]:
             f"trace file {path} nests its JSON deeper than Python reads; a trace file is "
             f"never nested more than a few levels"
         ) from None
-    except ValueError as exc:  # an integer of more digits than int() converts
-        raise TraceFileError(f"trace file {path} holds a number too long to read: {exc}") from None
+    except ValueError:  # an integer of more digits than int() converts (4,300)
+        raise TraceFileError(
+            f"trace file {path} holds a number of more digits than Python reads (4,300); no "
+            f"trace ctxcheck writes has one, so the file was edited or damaged"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise TraceFileError(
             f'{path} is not a ctxcheck trace file (it has no "format": "{FORMAT}")'

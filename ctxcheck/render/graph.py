@@ -133,7 +133,7 @@ def render_image(trace: TraceFile, fmt: str) -> bytes:
 
     source = graphviz.Source(render_dot(trace))
     try:
-        data: bytes = source.pipe(format=fmt)
+        data: bytes = source.pipe(format=fmt, quiet=True)
     except graphviz.ExecutableNotFound:
         raise UsageError(
             f"--format {fmt} needs the Graphviz `dot` program, which is not installed; "
