@@ -274,7 +274,7 @@ def _check_trace_out(base: str, props: Sequence[str], force: bool) -> None:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from ctxcheck.api import check
-    from ctxcheck.loader import load_model
+    from ctxcheck.loader import command_target, load_model
     from ctxcheck.render.text import render_violation
 
     params: dict[str, Any] = dict(_parse_params(args.param))
@@ -295,9 +295,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json(), indent=1))
     else:
         print(result.summary())
+        recorded = command_target(model)  # what a written trace names: its replay line too
         for v in result.violations:
             print()
-            print(render_violation(result, v, v.trace_file))
+            print(render_violation(result, v, v.trace_file, recorded if v.trace_file else None))
     return result.exit_status
 
 
