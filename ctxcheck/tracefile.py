@@ -36,6 +36,9 @@ VERSION = 1
 SCHEMA = "trace_schema.json"
 #: no trace ctxcheck writes comes near this; a bigger file is refused unread
 MAX_BYTES = 64 * 1024 * 1024
+#: a trace file nests five levels (events, an event, its footprint, one access);
+#: anything deeper is refused before any code walks it recursively
+MAX_DEPTH = 16
 
 
 @dataclass
@@ -225,7 +228,26 @@ def parse(path: str | Path, text: str) -> dict[str, Any]:
         raise TraceFileError(
             f'{path} is not a ctxcheck trace file (it has no "format": "{FORMAT}")'
         )
+    if _depth(data) > MAX_DEPTH:
+        raise TraceFileError(
+            f"trace file {path} nests its JSON more than {MAX_DEPTH} levels deep; a trace "
+            f"file is never nested more than a few levels"
+        )
     return data
+
+
+def _depth(data: Any) -> int:
+    """How deep lists and objects nest in ``data`` (a walk without recursion)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        deepest = max(deepest, level)
+        if level <= MAX_DEPTH:
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _check_version(path: str | Path, data: dict[str, Any]) -> None:
