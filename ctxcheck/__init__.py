@@ -34,8 +34,7 @@ from ctxcheck.objects import (
 from ctxcheck.render.text import render_violation as _render_violation
 from ctxcheck.result import CheckFailed, Result, Violation
 from ctxcheck.result import use_explainer as _use_explainer
-
-__version__ = "0.1.0"
+from ctxcheck.version import __version__
 
 # the front door wires data to its drawing: a failed assert_holds() shows the
 # text trace, while ctxcheck.result itself imports no renderer

@@ -86,8 +86,8 @@ def _path_option(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and the tests)."""
-    from ctxcheck import __version__
     from ctxcheck.explorers import EXPLORERS
+    from ctxcheck.version import __version__
 
     parser = _Parser(prog="ctxcheck", description="Model checker for lockless kernel code.")
     parser.add_argument("--version", action="version", version=f"ctxcheck {__version__}")

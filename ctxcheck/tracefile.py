@@ -105,7 +105,7 @@ def to_json(result: Result, v: Violation, model_sha256: str | None = None) -> di
     writer, :mod:`ctxcheck.artifacts`, fills them from the model it has).
     ``model_sha256`` overrides the result's digest ('' records none).
     """
-    from ctxcheck import __version__
+    from ctxcheck.version import __version__
 
     return {
         "format": FORMAT,
