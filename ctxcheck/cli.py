@@ -267,7 +267,7 @@ def _check_trace_out(base: str, props: Sequence[str], force: bool) -> None:
     """Before the search: every file ``--trace-out`` could write must be free (or forced)."""
     from ctxcheck.output import check_output_file
 
-    check_output_file(base, "--trace-out", force)
+    check_output_file(base, "--trace-out", force, regular_only=True)  # siblings go beside it
     for prop in props:
         check_output_file(str(_trace_path(base, prop, False)), "--trace-out", force)
 

@@ -89,6 +89,17 @@ def test_render_output_that_cannot_be_written(
     assert (Path(places["file as a directory"]).parent).read_text() == "mine\n"
 
 
+@pytest.mark.parametrize("kind", ["missing directory", "file as a directory", "a directory",
+                                  "a full device"])  # fmt: skip
+def test_trace_out_that_cannot_be_written_stops_before_the_search(
+    cli: Cli, places: dict[str, str], kind: str
+) -> None:
+    out = places[kind]
+    proc = cli("check", LOST, "--variant", "racy", "--trace-out", out)
+    _error(proc, "--trace-out", out)
+    assert proc.stdout == ""  # no search ran, so no result was printed and lost
+
+
 @pytest.mark.parametrize("kind", ["missing directory", "file as a directory", "a full device",
                                   "a file", "somebody's directory"])  # fmt: skip
 def test_prove_output_that_cannot_be_written(

@@ -108,9 +108,8 @@ def _heading(result: Result, v: Violation) -> list[str]:
     params = ", ".join(f"{k}={val}" for k, val in result.params.items())
     if params:
         lines.append(f"params: {params}")
-    minimal = getattr(v, "minimal", None)
-    note = getattr(v, "minimal_note", None)
-    if minimal == "shortest":
+    note = clip(v.minimal_note, MESSAGE_MAX) if v.minimal_note else None
+    if v.minimal == "shortest":
         why = "minimal: no schedule violates it in fewer steps, nor with fewer preemptions"
         lines += textwrap.wrap(why, WIDTH)
     elif note:
