@@ -133,6 +133,28 @@ def main(
     interrupted hour-long run keeps its first table.
     """
     sink = Sink(output)
+    try:
+        return _measure(sink, quick, models, cap, scale, scale_cap, scale_variant, naive,
+                        naive_cap, paths, output)  # fmt: skip
+    except KeyboardInterrupt:
+        sink.close()  # every finished section is in its place already
+        raise
+
+
+def _measure(
+    sink: Sink,
+    quick: bool,
+    models: str | None,
+    cap: float,
+    scale: str | None,
+    scale_cap: float,
+    scale_variant: str | None,
+    naive: Sequence[str],
+    naive_cap: float,
+    paths: Sequence[str],
+    output: str | None,
+) -> int:
+    """Validate every option, then run and emit each section the options ask for."""
     if models is None and scale is None and not naive:
         status = sink.emit(report(QUICK if quick else FULL, quick))
         sink.close()
