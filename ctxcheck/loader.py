@@ -8,12 +8,15 @@ these roots, searched in this order (the first that has the name wins):
 2. each directory of ``$CTXCHECK_PATH`` (separated like ``$PATH``);
 3. ``./models`` of the current directory, when it is a plain folder of
    model files (no ``__init__.py``, as ``ctxcheck new`` makes it);
-4. the packages that installed distributions declare in the
-   ``ctxcheck.models`` entry-point group: ``acme = "acme_models"`` makes
-   ``acme_models/spin.py`` the model ``acme.spin``;
-5. the ``models`` package: the perf_counter and example models shipped with
+4. the ``models`` package: the perf_counter and example models shipped with
    ctxcheck (in the wheel, or in the checkout it runs from), or a
-   ``models/`` package of the current directory, which takes its place.
+   ``models/`` package of the current directory, which takes its place;
+5. the packages that installed distributions declare in the
+   ``ctxcheck.models`` entry-point group: ``acme = "acme_models"`` makes
+   ``acme_models/spin.py`` the model ``acme.spin``. They come last, so no
+   installed package changes what a built-in name means, and they are
+   looked up (a scan of every installed distribution) only when the name
+   was not found before them.
 
 A directory root is imported under a package name of its own
 (``_ctxcheck_root_<digest>``), so a user's files never shadow, and are
@@ -142,19 +145,22 @@ def _module_files(directory: Path) -> Iterator[tuple[str, ...]]:
 
 def model_path(paths: Sequence[str] = ()) -> list[Root]:
     """The roots searched for model names, in order (see the module docstring)."""
-    roots: list[Root] = []
+    return list(_roots(paths))
+
+
+def _roots(paths: Sequence[str]) -> Iterator[Root]:
+    """The roots, made one at a time: a name found early costs no entry-point scan."""
     env = [p for p in os.environ.get(PATH_ENV, "").split(os.pathsep) if p]
     for kind, entries in (("--path", list(paths)), (f"${PATH_ENV}", env)):
         for entry in entries:
-            roots.append(_directory_root(kind, entry))
+            yield _directory_root(kind, entry)
     here = Path.cwd() / "models"
     if here.is_dir() and not (here / "__init__.py").exists():
-        roots.append(_directory_root("./models", str(here)))
-    roots += _entry_point_roots()
+        yield _directory_root("./models", str(here))
     builtin = _models_package()
     if builtin is not None:
-        roots.append(builtin)
-    return roots
+        yield builtin
+    yield from _entry_point_roots()
 
 
 def _directory_root(kind: str, entry: str) -> Root:
@@ -183,7 +189,7 @@ def _entry_point_roots() -> list[Root]:
             continue
         try:
             spec = importlib.util.find_spec(ep.module)
-        except (ImportError, ValueError):
+        except Exception:  # a broken installed package must not break every command
             spec = None
         if spec is None:
             continue
@@ -331,7 +337,7 @@ def load_named_model(target: str, paths: Sequence[str] = ()) -> Model:
             f"like perf_counter.ctx_create"
         )
     name = target.removeprefix("models.")
-    for root in model_path(paths):
+    for root in _roots(paths):
         module = root.module_of(name)
         if module is not None:
             found = _import(module, target)
@@ -339,8 +345,8 @@ def load_named_model(target: str, paths: Sequence[str] = ()) -> Model:
     known = ", ".join(m.name for m in list_models(paths=paths)) or "none found"
     raise UsageError(
         f"unknown model {_short(target)!r}; known models: {known} (a name is looked up on the "
-        f"model path: --path DIR, ${PATH_ENV}, ./models, installed model packages, the "
-        f"built-in models)"
+        f"model path: --path DIR, ${PATH_ENV}, ./models, the built-in models, installed "
+        f"model packages)"
     )
 
 
