@@ -223,7 +223,8 @@ def _progress(label: str) -> Iterator[Callable[[Any], None] | None]:
 # -- list -------------------------------------------------------------------------
 def _cmd_list(args: argparse.Namespace) -> int:
     from ctxcheck.explorers import EXPLORERS
-    from ctxcheck.loader import list_models, model_path, origin
+    from ctxcheck.loader import list_models, origin
+    from ctxcheck.modelpath import model_path
 
     models = list_models(args.prefix, args.path)
     if args.prefix and not models:
