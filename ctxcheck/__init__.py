@@ -32,9 +32,14 @@ from ctxcheck.primitives import (
     mutex,
     spinlock,
 )
+from ctxcheck.render.text import render_violation as _render_violation
 from ctxcheck.result import CheckFailed, Result, Violation
+from ctxcheck.result import use_explainer as _use_explainer
+from ctxcheck.version import __version__
 
-__version__ = "0.1.0"
+# the front door wires data to its drawing: a failed assert_holds() shows the
+# text trace, while ctxcheck.result itself imports no renderer
+_use_explainer(_render_violation)
 
 __all__ = [
     "CPU", "Cell", "CheckFailed", "Config", "CtxcheckError", "Expectation", "Kernel",

@@ -7,7 +7,7 @@ from typing import Any
 from ctxcheck.counterexample import build_violation
 from ctxcheck.explorers import create_explorer
 from ctxcheck.explorers.base import ProgressHook
-from ctxcheck.loader import load_model
+from ctxcheck.loader import command_target, load_model
 from ctxcheck.model import Model
 from ctxcheck.options import Bounds, Options
 from ctxcheck.result import Result
@@ -61,13 +61,7 @@ def check(
         stats=outcome.stats,
         violations=violations,
         stopped=outcome.stopped,
-        target=target if isinstance(target, str) else _target_of(model),
+        target=target if isinstance(target, str) else command_target(model),
         knobs=dict(options.knobs),
     )
 
-
-def _target_of(model: Model) -> str | None:
-    """How a command line names a model object: its name under ``models/``, else its file."""
-    if model.source.replace("\\", "/").endswith("models/" + model.name.replace(".", "/") + ".py"):
-        return model.name
-    return model.source or None

@@ -9,35 +9,11 @@ found the schedule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from ctxcheck.explorers.base import Discovery
-from ctxcheck.minimize import DEFAULT_BUDGET, REDUCED, minimize
+from ctxcheck.minimize import DEFAULT_BUDGET, minimize
 from ctxcheck.model import Config, Model
 from ctxcheck.result import Violation
 from ctxcheck.runtime import Execution
-
-
-@dataclass
-class Counterexample(Violation):
-    """A :class:`Violation` that also says how minimal its schedule is.
-
-    ``minimal`` is ``shortest`` when a complete search proved that no
-    schedule violating the property has fewer steps, nor (with as many steps)
-    fewer preemptions; ``reduced`` when the search budget ran out first (then
-    ``minimal_note`` says what was proven).
-    """
-
-    minimal: str = REDUCED
-    minimal_note: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The contract's violation object plus ``minimal`` and ``minimal_note``."""
-        out = super().to_json()
-        out["minimal"] = self.minimal
-        out["minimal_note"] = self.minimal_note
-        return out
 
 
 def record(
@@ -56,11 +32,11 @@ def build_violation(
     found: Discovery,
     minimize_budget: int = DEFAULT_BUDGET,
 ) -> Violation:
-    """Minimize a discovery, replay it recorded, and describe it (a :class:`Counterexample`)."""
+    """Minimize a discovery, replay it recorded, and describe it, saying how minimal it is."""
     small = minimize(model, config, max_steps, found.schedule, found.found.prop, minimize_budget)
     ex = record(model, config, max_steps, small.schedule)
     outcome = ex.violation or small.found
-    return Counterexample(
+    return Violation(
         property=outcome.prop,
         message=outcome.message,
         steps=len(ex.schedule),

@@ -50,6 +50,14 @@ class TraceFileError(CtxcheckError):
     """A trace file is unreadable, of another version, or no longer replays."""
 
 
+class RenderError(CtxcheckError):
+    """A picture could not be drawn: Graphviz's ``dot`` failed or ran out of memory."""
+
+
+class OutputError(CtxcheckError):
+    """A file ctxcheck was asked to write could not be written (disk full, gone, denied)."""
+
+
 class PropertyViolated(Exception):
     """Internal signal: a primitive or an in-model assertion found a violation.
 

@@ -28,7 +28,6 @@ import dataclasses
 import os
 import re
 import shlex
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -257,55 +256,25 @@ def ctxcheck(request: pytest.FixtureRequest) -> Checker:
 
 # -- artifacts -------------------------------------------------------------------
 def write_artifacts(result: Result, v: Violation, model: Model, directory: Path, stem: str) -> str:
-    """Write one counterexample's files; return the lines naming them."""
-    from ctxcheck import tracefile
-    from ctxcheck.loader import model_hash
-    from ctxcheck.render.text import render_violation, replay_argv
+    """Write one counterexample's files (:mod:`ctxcheck.artifacts`); return the lines naming them.
 
-    directory.mkdir(parents=True, exist_ok=True)
-    base = str(directory.resolve() / f"{stem}-{v.property}")
-    json_path = Path(base + ".json")
-    target = _replay_target(model)
-    saved = dataclasses.replace(result, model=target)
-    tracefile.save(json_path, saved, v, model_hash(model))
-    text_path = Path(base + ".txt")
-    text_path.write_text(render_violation(result, v, str(json_path), target) + "\n")
-    lines = [f"ctxcheck artifacts for {v.property}:",
-             f"  trace JSON: {json_path}", f"  text trace: {text_path}"]  # fmt: skip
-    lines.append(_write_lanes(json_path, base))
-    lines.append("  replay it: " + shlex.join(replay_argv(str(json_path), target)))
-    return "\n".join(lines)
-
-
-def _write_lanes(json_path: Path, base: str) -> str:
-    from ctxcheck import tracefile
-    from ctxcheck.render.formats import render
-
-    try:
-        out = render(tracefile.load(json_path), "lanes")
-    except (CtxcheckError, ImportError, OSError) as exc:
-        return f"  lane diagram: not written ({exc})"
-    if isinstance(out, bytes):
-        path = Path(base + (".lanes.png" if out.startswith(b"\x89PNG") else ".lanes.svg"))
-        path.write_bytes(out)
-    else:
-        svg = out.lstrip().startswith(("<svg", "<?xml"))
-        path = Path(base + (".lanes.svg" if svg else ".lanes.txt"))
-        path.write_text(out)
-    return f"  lane diagram: {path}"
-
-
-def _replay_target(model: Model) -> str:
-    """What ``ctxcheck replay`` must load: the model's name, or its file.
-
-    A model loaded by name or path keeps its name. A model object defined in
-    a test module is found again through the file of the module that sets it
-    as ``MODEL``, when there is one.
+    The directory is the session's ``--ctxcheck-artifacts``: files there are
+    the plugin's own, so a rerun replaces them.
     """
-    if model.source:
-        return model.name
-    module = sys.modules.get(getattr(model.setup, "__module__", ""), None)
-    path = getattr(module, "__file__", None)
-    if module is not None and path and getattr(module, "MODEL", None) is model:
-        return str(path)
-    return model.name
+    from ctxcheck.artifacts import Plan, write_counterexample
+    from ctxcheck.loader import command_target
+    from ctxcheck.output import make_dir
+    from ctxcheck.render.text import replay_argv
+
+    make_dir(directory, "the artifacts directory")
+    base = directory.resolve() / f"{stem}-{v.property}"
+    plan = Plan.at(Path(f"{base}.json"), ("text", "lanes"), base)
+    written = write_counterexample(result, v, model, plan, force=True)
+    lines = [f"ctxcheck artifacts for {v.property}:",
+             f"  trace JSON: {plan.json}", f"  text trace: {plan.others['text']}"]  # fmt: skip
+    if "lanes" in written.paths:
+        lines.append(f"  lane diagram: {written.paths['lanes']}")
+    else:
+        lines.append(f"  lane diagram: not written ({'; '.join(written.notes)})")
+    lines.append("  replay it: " + shlex.join(replay_argv(str(plan.json), command_target(model))))
+    return "\n".join(lines)

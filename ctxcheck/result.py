@@ -3,10 +3,18 @@
 The same object backs the CLI's ``--json`` output, the pytest plugin's
 assertions and the proof report, so every consumer sees the same verdict,
 the same bounds and the same counterexamples.
+
+This module is data only: it imports no renderer. The ``assert_*`` helpers
+explain a failure with the counterexample's text trace through an
+:data:`Explain` function that the package's front door registers
+(:func:`use_explainer`, done by ``ctxcheck/__init__.py`` with
+:func:`ctxcheck.render.text.render_violation`); until one is registered a
+plain one-line form is used, so the data never depends on how it is drawn.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,9 +34,15 @@ class Violation:
     schedule: list[tuple[int, int]]
     events: list[Event] = field(default_factory=list)
     trace_file: str | None = None
+    #: ``shortest`` when a complete search proved that no schedule violating the
+    #: property has fewer steps, nor (with as many steps) fewer preemptions;
+    #: ``reduced`` when its budget ran out first (then ``minimal_note`` says
+    #: what was proven)
+    minimal: str = "reduced"
+    minimal_note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's violation object (plus the schedule)."""
+        """The contract's violation object (plus the schedule and how minimal it is)."""
         return {
             "property": self.property,
             "message": self.message,
@@ -36,6 +50,8 @@ class Violation:
             "preemptions": self.preemptions,
             "trace_file": self.trace_file,
             "schedule": encode_schedule(self.schedule),
+            "minimal": self.minimal,
+            "minimal_note": self.minimal_note,
         }
 
 
@@ -57,6 +73,26 @@ class CheckFailed(AssertionError):
     """A result did not meet an ``assert_*`` expectation."""
 
 
+#: how an ``assert_*`` failure shows one counterexample: (result, violation) -> text
+Explain = Callable[["Result", Violation], str]
+
+
+def plain_explanation(result: Result, v: Violation) -> str:
+    """The counterexample in one paragraph, for when no renderer is registered."""
+    return (
+        f"{result.model} [{result.variant}] violates {v.property} in {v.steps} steps: "
+        f"{v.message} (schedule {encode_schedule(v.schedule) or 'empty'})"
+    )
+
+
+_explainer: list[Explain] = [plain_explanation]
+
+
+def use_explainer(explain: Explain) -> None:
+    """Make ``explain`` the text of every ``assert_*`` failure from now on."""
+    _explainer[0] = explain
+
+
 @dataclass
 class Result:
     """Verdict, bounds, statistics and counterexamples of one check."""
@@ -74,6 +110,11 @@ class Result:
     target: str | None = None
     #: explorer-specific settings the check was asked for (``seed``), see ctxcheck.options
     knobs: dict[str, Any] = field(default_factory=dict)
+    #: what the model was, where known: its declared name (when ``model`` is what a
+    #: replay loads instead), source file and SHA-256; a trace file records them
+    model_name: str = ""
+    model_source: str = ""
+    model_sha256: str = ""
 
     @property
     def verdict(self) -> str:
@@ -140,14 +181,14 @@ class Result:
         """Fail unless every property holds (exhaustively, unless allowed).
 
         The message is the verdict line and each counterexample as the
-        annotated text trace; ``__tracebackhide__`` keeps pytest's traceback
-        at the test's own line.
+        registered explainer gives it (:func:`use_explainer`: the annotated
+        text trace); ``__tracebackhide__`` keeps pytest's traceback at the
+        test's own line.
         """
         __tracebackhide__ = True
         if self.violations:
-            from ctxcheck.render.text import render_violation
-
-            texts = "\n\n".join(render_violation(self, v) for v in self.violations)
+            explain = _explainer[0]
+            texts = "\n\n".join(explain(self, v) for v in self.violations)
             raise CheckFailed(f"{self.summary()}\n\n{texts}")
         if not self.exhaustive and not allow_inconclusive:
             raise CheckFailed(

@@ -1,35 +1,45 @@
-"""Trace files: a counterexample as versioned JSON that ``ctxcheck replay`` re-runs.
+"""The trace file format: a counterexample as versioned JSON, read and written.
 
 The file pins what is needed to re-execute the schedule (what to load, the
 variant, the parameters, the step bound) and records what was seen (every
 event), the ctxcheck version and a SHA-256 of the model's source, so that a
-replay can say precisely why it no longer reproduces: the file is damaged,
-of another format version, names a model that cannot be loaded, or the model
-changed and the schedule now diverges at a given step. The layout is the JSON
-schema ``trace_schema.json`` shipped in the package; :func:`load` validates
-every file against it. Plain JSON only: no pickle, no eval.
+replay (:mod:`ctxcheck.replay`) can say precisely why it no longer
+reproduces. The layout is the JSON schema ``trace_schema.json`` shipped in
+the package; :func:`load` validates every file against it.
+
+This module only reads and writes the format: it never loads a model and
+never runs one. A trace file arrives by mail, so reading one is hardened
+against anything a file can hold: a directory or a device in its place,
+gigabytes, JSON nested thousands deep, integers of thousands of digits,
+fields that contradict each other. Each is a :class:`TraceFileError` naming
+the file. Plain JSON only: no pickle, no eval.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ctxcheck.errors import CtxcheckError, TraceFileError
+from ctxcheck.errors import TraceFileError
+from ctxcheck.explorers.base import Stats
+from ctxcheck.options import Bounds
 from ctxcheck.result import Result, Violation, decode_schedule, encode_schedule
 from ctxcheck.runtime import Event
-
-if TYPE_CHECKING:
-    from ctxcheck.model import Config, Model
-    from ctxcheck.runtime import Execution
 
 FORMAT = "ctxcheck-trace"
 VERSION = 1
 SCHEMA = "trace_schema.json"
+#: no trace ctxcheck writes comes near this; a bigger file is refused unread
+MAX_BYTES = 64 * 1024 * 1024
+#: a trace file nests five levels (events, an event, its footprint, one access);
+#: anything deeper is refused before any code walks it recursively
+MAX_DEPTH = 16
 
 
 @dataclass
@@ -51,10 +61,8 @@ class TraceFile:
 
     def violation(self) -> Violation:
         """The recorded counterexample, as the check reported it."""
-        from ctxcheck.counterexample import Counterexample
-
         d = self.data
-        return Counterexample(
+        return Violation(
             property=d["property"],
             message=d["message"],
             steps=d["steps"],
@@ -67,21 +75,24 @@ class TraceFile:
         )
 
     def result(self) -> Result:
-        """A :class:`Result` holding just the recorded counterexample (no re-execution)."""
-        from ctxcheck.explorers.base import Stats
-        from ctxcheck.options import Bounds
+        """A :class:`Result` holding just the recorded counterexample (no re-execution).
 
+        Its ``model`` is what the file says replay loads, and it carries the
+        recorded source and digest, so that :func:`save` writes the same file.
+        """
         d = self.data
-        budget = Bounds(max_steps=d["max_steps"])
         return Result(
             d["model"],
             d["variant"],
             dict(d["params"]),
             d["explorer"],
             False,
-            budget,
+            Bounds(max_steps=d["max_steps"]),
             Stats(),
             [self.violation()],
+            model_source=d.get("model_source", ""),
+            model_sha256=d.get("model_sha256", ""),
+            model_name=d.get("model_name", ""),
         )
 
 
@@ -89,20 +100,22 @@ class TraceFile:
 def to_json(result: Result, v: Violation, model_sha256: str | None = None) -> dict[str, Any]:
     """The trace-file object for one violation of a result.
 
-    ``result.model`` is what a replay loads (a model name or file); the
-    model's declared name and source file are looked up from it when possible.
+    ``result.model`` is what a replay loads (a model name, or the file it was
+    recorded on); ``result.model_name``, ``model_source`` and
+    ``model_sha256`` say what that was when the file was written (the
+    writer, :mod:`ctxcheck.artifacts`, fills them from the model it has).
+    ``model_sha256`` overrides the result's digest ('' records none).
     """
-    from ctxcheck import __version__
+    from ctxcheck.version import __version__
 
-    name, source, digest = _model_identity(result.model)
     return {
         "format": FORMAT,
         "version": VERSION,
         "ctxcheck": __version__,
         "model": result.model,
-        "model_name": name,
-        "model_source": source,
-        "model_sha256": model_sha256 if model_sha256 is not None else digest,
+        "model_name": result.model_name or result.model,
+        "model_source": result.model_source,
+        "model_sha256": result.model_sha256 if model_sha256 is None else model_sha256,
         "variant": result.variant,
         "params": dict(result.params),
         "max_steps": result.bounds.max_steps,
@@ -111,8 +124,8 @@ def to_json(result: Result, v: Violation, model_sha256: str | None = None) -> di
         "message": v.message,
         "steps": v.steps,
         "preemptions": v.preemptions,
-        "minimal": getattr(v, "minimal", "reduced"),
-        "minimal_note": getattr(v, "minimal_note", None),
+        "minimal": v.minimal,
+        "minimal_note": v.minimal_note,
         "schedule": encode_schedule(v.schedule),
         "choices": [
             {"step": i, "thread": tid, "outcome": branch}
@@ -123,24 +136,16 @@ def to_json(result: Result, v: Violation, model_sha256: str | None = None) -> di
     }
 
 
-def _model_identity(target: str) -> tuple[str, str, str]:
-    """(declared name, source file, source hash) of a target, or what is known."""
-    from ctxcheck.loader import load_model, model_hash
-
-    try:
-        model = load_model(target)
-    except CtxcheckError:
-        return target, "", ""
-    return model.name, model.source, model_hash(model)
+def dumps(result: Result, v: Violation, model_sha256: str | None = None) -> str:
+    """The text of one violation's trace file."""
+    return json.dumps(to_json(result, v, model_sha256), indent=1) + "\n"
 
 
 def save(path: str | Path, result: Result, v: Violation, model_sha256: str | None = None) -> None:
     """Write one violation's trace file (``result.model`` is what replay loads)."""
-    text = json.dumps(to_json(result, v, model_sha256), indent=1) + "\n"
-    try:
-        Path(path).write_text(text)
-    except OSError as exc:
-        raise TraceFileError(f"cannot write trace file {path}: {exc.strerror or exc}") from None
+    from ctxcheck.output import write_output
+
+    write_output(Path(path), dumps(result, v, model_sha256), "trace file")
 
 
 # -- reading -------------------------------------------------------------------
@@ -154,20 +159,47 @@ def schema() -> dict[str, Any]:
 
 def load(path: str | Path) -> TraceFile:
     """Read and validate a trace file; every problem is a :class:`TraceFileError`."""
-    data = _parse(path)
+    data = parse(path, _read(path))
     _check_version(path, data)
     _validate(path, data)
     _check_consistent(path, data)
     return TraceFile(str(path), data)
 
 
-def _parse(path: str | Path) -> dict[str, Any]:
+def _read(path: str | Path) -> str:
+    """The file's text, refusing what no trace file is: a directory, a device, gigabytes."""
+    from ctxcheck.output import path_problem
+
+    problem = path_problem(str(path))
+    if problem:
+        raise TraceFileError(f"trace file {problem}")
     try:
-        text = Path(path).read_text()
+        info = os.stat(path)
     except FileNotFoundError:
         raise TraceFileError(f"trace file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TraceFileError(f"cannot read trace file {path}: {exc}") from None
+    except OSError as exc:
+        raise TraceFileError(f"cannot read trace file {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise TraceFileError(f"trace file {path} is a directory; give a .json trace file")
+    if not stat.S_ISREG(info.st_mode):
+        raise TraceFileError(f"trace file {path} is not a regular file (a device or a pipe?)")
+    if info.st_size > MAX_BYTES:
+        raise TraceFileError(
+            f"trace file {path} is {info.st_size:,} bytes; no trace ctxcheck writes is "
+            f"larger than {MAX_BYTES:,}, so it is not read"
+        )
+    try:
+        return Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TraceFileError(
+            f"trace file {path} is not UTF-8 text (byte {exc.start}); a trace file is JSON"
+        ) from None
+    except OSError as exc:
+        raise TraceFileError(f"cannot read trace file {path}: {exc.strerror or exc}") from None
+
+
+def parse(path: str | Path, text: str) -> dict[str, Any]:
+    """The JSON object of a trace file's text (``path`` only names it in errors)."""
     if not text.strip():
         raise TraceFileError(f"trace file {path} is empty")
     try:
@@ -183,20 +215,51 @@ def _parse(path: str | Path) -> dict[str, Any]:
             f"trace file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
             f"{exc.msg})"
         ) from None
+    except RecursionError:
+        raise TraceFileError(
+            f"trace file {path} nests its JSON deeper than Python reads; a trace file is "
+            f"never nested more than a few levels"
+        ) from None
+    except ValueError:  # an integer of more digits than int() converts (4,300)
+        raise TraceFileError(
+            f"trace file {path} holds a number of more digits than Python reads (4,300); no "
+            f"trace ctxcheck writes has one, so the file was edited or damaged"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise TraceFileError(
             f'{path} is not a ctxcheck trace file (it has no "format": "{FORMAT}")'
         )
+    if _depth(data) > MAX_DEPTH:
+        raise TraceFileError(
+            f"trace file {path} nests its JSON more than {MAX_DEPTH} levels deep; a trace "
+            f"file is never nested more than a few levels"
+        )
     return data
+
+
+def _depth(data: Any) -> int:
+    """How deep lists and objects nest in ``data`` (a walk without recursion)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        deepest = max(deepest, level)
+        if level <= MAX_DEPTH:
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _check_version(path: str | Path, data: dict[str, Any]) -> None:
     version = data.get("version")
-    if version != VERSION:
+    if type(version) is not int or version != VERSION:
         by = data.get("ctxcheck")
-        writer = f" (written by ctxcheck {by})" if isinstance(by, str) else ""
+        writer = f" (written by ctxcheck {by[:40]})" if isinstance(by, str) else ""
+        shown = repr(version)
+        shown = shown if len(shown) <= 40 else shown[:40] + "..."
         raise TraceFileError(
-            f"trace file {path} has format version {version!r}{writer}; this ctxcheck reads "
+            f"trace file {path} has format version {shown}{writer}; this ctxcheck reads "
             f"version {VERSION}. Re-create it with `ctxcheck check --trace-out`."
         )
 
@@ -205,10 +268,14 @@ def _validate(path: str | Path, data: dict[str, Any]) -> None:
     import jsonschema  # type: ignore[import-untyped]
 
     validator = jsonschema.Draft202012Validator(schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    try:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    except RecursionError:
+        raise TraceFileError(f"trace file {path} is malformed: it nests too deep") from None
     if error is not None:
         where = _json_path(error.absolute_path)
-        raise TraceFileError(f"trace file {path} is malformed: {where}: {error.message}")
+        message = error.message if len(error.message) <= 300 else error.message[:300] + "..."
+        raise TraceFileError(f"trace file {path} is malformed: {where}: {message}")
 
 
 def _json_path(parts: Any) -> str:
@@ -218,9 +285,19 @@ def _json_path(parts: Any) -> str:
     return out or "the top level"
 
 
+def _schedule(path: str | Path, data: dict[str, Any]) -> list[tuple[int, int]]:
+    try:
+        return decode_schedule(data["schedule"])
+    except ValueError:
+        raise TraceFileError(
+            f"trace file {path}: its schedule holds a thread or outcome number too long to "
+            f"read; the file was edited or damaged"
+        ) from None
+
+
 def _check_consistent(path: str | Path, data: dict[str, Any]) -> None:
     """Cross-field checks the schema cannot express; they catch hand edits."""
-    schedule = decode_schedule(data["schedule"])
+    schedule = _schedule(path, data)
     events = data["events"]
     damaged = "; the file was edited or damaged"
     if len(schedule) != data["steps"] or len(events) != data["steps"]:
@@ -233,7 +310,7 @@ def _check_consistent(path: str | Path, data: dict[str, Any]) -> None:
             raise TraceFileError(
                 f"trace file {path}: step {i} of the schedule moves thread {tid}, but the "
                 f"recorded event {event['step']} is by thread {event['tid']} "
-                f"({event['thread']}){damaged}"
+                f"({event['thread'][:60]}){damaged}"
             )
     choices = [{"step": i, "thread": t, "outcome": b} for i, (t, b) in enumerate(schedule, 1) if b]
     if choices != data["choices"]:
@@ -244,166 +321,3 @@ def _check_consistent(path: str | Path, data: dict[str, Any]) -> None:
             f"trace file {path}: it says {data['preemptions']} preemptions but its events "
             f"have {preemptions}{damaged}"
         )
-
-
-# -- replaying -----------------------------------------------------------------
-def replay(trace: TraceFile, model_file: str | None = None) -> tuple[Result, list[str]]:
-    """Re-execute a trace; return the result and notes (e.g. a changed model).
-
-    What is loaded follows one rule (:func:`_load_model`): the trace's
-    ``model`` field may only *name* a model already on the model path; a
-    model file runs only when the user gives it as ``model_file``
-    (``ctxcheck replay T --model FILE``). Raises :class:`TraceFileError`
-    naming the model problem, or the first step at which the model no
-    longer does what the file recorded.
-    """
-    from ctxcheck.explorers.base import Stats
-    from ctxcheck.options import Bounds
-
-    data = trace.data
-    model, config = _load_model(trace, model_file)
-    notes: list[str] = []
-    changed = _source_changed(model, data)
-    if changed:
-        notes.append(f"note: {changed}")
-    elif model_file is not None and not data["model_sha256"]:
-        notes.append(
-            f"note: {trace.path} records no SHA-256 of its model, so it cannot confirm that "
-            f"{model_file} is the model it was recorded on"
-        )
-    budget = Bounds(max_steps=data["max_steps"])
-    ex = _replay_steps(trace, model, config, changed, notes)
-    found = ex.violation
-    if found is None or found.prop != data["property"]:
-        now = "no violation" if found is None else f"a violation of {found.prop}"
-        raise TraceFileError(
-            f"trace file {trace.path} no longer reproduces: it recorded a violation of "
-            f"{data['property']} after {data['steps']} steps; replaying all of them now gives "
-            f"{now}{_because(changed)}"
-        )
-    if found.message != data["message"]:
-        notes.append(
-            f"note: the message changed: recorded {data['message']!r}, now {found.message!r}"
-        )
-    v = trace.violation()
-    v.message = found.message
-    v.events = ex.events
-    result = Result(
-        model_file if model_file is not None else data["model"],
-        config.variant,
-        dict(config.params),
-        "replay",
-        False,
-        budget,
-        Stats(executions=1, steps=ex.steps),
-        [v],
-    )
-    return result, notes
-
-
-def _load_model(trace: TraceFile, model_file: str | None) -> tuple[Model, Config]:
-    """The model a replay runs: never code the trace file chose by itself.
-
-    A trace file is data that reviewers pass around by mail, so its
-    ``model`` field is only ever used as a *name*, looked up among the
-    models already on the model path (``models/`` of the current
-    directory or of the installed ctxcheck). A trace recorded on a model
-    file names that file, and replaying it needs the user to name the
-    file on the command line (``model_file``); its SHA-256 is then
-    compared with the one the trace recorded.
-    """
-    from ctxcheck.loader import is_model_file, load_model, load_named_model
-
-    data = trace.data
-    recorded = data["model"]
-    if model_file is None and is_model_file(recorded):
-        raise TraceFileError(
-            f"trace file {trace.path} was recorded on the model file {recorded!r}. A trace "
-            f"never loads code by itself: if that file is the model you mean, name it, as in "
-            f"`ctxcheck replay {trace.path} --model FILE`"
-        )
-    try:
-        model = load_named_model(recorded) if model_file is None else load_model(model_file)
-    except CtxcheckError as exc:
-        if model_file is None:
-            problem = f"trace file {trace.path} records model {recorded!r}, which cannot be loaded"
-        else:
-            problem = (
-                f"the model file {model_file}, given with --model to replay {trace.path}, "
-                f"cannot be loaded"
-            )
-        raise TraceFileError(f"{problem} here: {exc}") from None
-    if data["model_name"] and model.name != data["model_name"]:
-        given = repr(recorded) if model_file is None else model_file
-        raise TraceFileError(
-            f"trace file {trace.path} was recorded on model {data['model_name']!r}, but "
-            f"{given} now loads model {model.name!r}"
-        )
-    try:
-        config = model.config(data["variant"], data["params"])
-    except CtxcheckError as exc:
-        raise TraceFileError(f"trace file {trace.path} does not fit the model: {exc}") from None
-    return model, config
-
-
-def _source_changed(model: Model, data: dict[str, Any]) -> str:
-    from ctxcheck.loader import model_hash
-
-    current = model_hash(model)
-    if current and data["model_sha256"] and current != data["model_sha256"]:
-        return f"{model.source} changed since the trace was recorded"
-    return ""
-
-
-def _because(changed: str) -> str:
-    return f" ({changed})" if changed else ""
-
-
-def _replay_steps(
-    trace: TraceFile, model: Model, config: Config, changed: str, notes: list[str]
-) -> Execution:
-    """Run the schedule step by step, comparing each step with the recorded event."""
-    from ctxcheck.runtime import Execution
-
-    recorded = trace.events
-    ex = Execution(model, config, trace.data["max_steps"], record=True)
-    for (tid, branch), old in zip(trace.schedule, recorded, strict=True):
-        problem = _step_problem(ex, tid, branch, old)
-        if problem:
-            raise TraceFileError(
-                f"trace file {trace.path} diverges from the model at step {old.step}: "
-                f"recorded {old.thread} {old.text} ({old.function}, {old.file}:{old.line}); "
-                f"{problem}{_because(changed)}"
-            )
-        ex.step(tid, branch)
-        new = ex.events[-1]
-        if new.value != old.value and not any("value" in n for n in notes):
-            notes.append(
-                f"note: step {old.step} now gives the value {new.value}, recorded {old.value}"
-            )
-    return ex
-
-
-def _step_problem(ex: Execution, tid: int, branch: int, old: Event) -> str:
-    """Why ``tid`` cannot take the recorded step now, or '' if it can."""
-    found = ex.violation
-    if found is not None:
-        return f"the model now stops before it, with a violation of {found.prop}: {found.message}"
-    threads = ex.machine.threads
-    if tid >= len(threads):
-        return f"the model now has no thread {tid} (it has {len(threads)})"
-    thread = threads[tid]
-    if thread.name != old.thread:
-        return f"thread {tid} is now {thread.name}"
-    if tid not in ex.enabled():
-        state = "has finished" if thread.finished else "cannot move (blocked)"
-        return f"now {thread.name} {state}"
-    op = thread.pending
-    assert op is not None
-    target = op.target()
-    obj = target.name if target is not None else None
-    if op.name != old.op or obj != old.obj:
-        return f"now its next step is {op.name}({obj or ''})"
-    if branch >= ex.branches(tid):
-        return f"now that step has no outcome {branch}"
-    return ""

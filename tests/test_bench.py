@@ -184,3 +184,44 @@ def test_naive_table_counts_what_naive_runs_and_compares_verdicts(cli: Cli) -> N
         assert row["agree"] == "yes"
         assert row["walk: violated"] == (", ".join(sorted(naive.violated())) or "holds")
     assert "--naive-cap 900" in proc.stdout
+
+
+#: a model whose final property raises KeyboardInterrupt, as Ctrl-C during a check does
+CTRL_C_MODEL = """
+import itertools
+from ctxcheck import Cell, Model, Param, Property, Struct, field
+
+class G(Struct):
+    x: Cell = field(0)
+
+def writer(k, g):
+    yield k.store(g.x, 1)
+
+def setup(m, cfg):
+    g = m.new(G)
+    for i in range(cfg["threads"]):
+        m.spawn(f"T{i}", writer, g)
+    return g
+
+checks = itertools.count()
+
+def ctrl_c(m, g):
+    if next(checks) >= 0:
+        raise KeyboardInterrupt
+    return None
+
+MODEL = Model("ctrl_c", setup, params=(Param("threads", 3, 1, 4),),
+              properties=(Property("ctrl_c", "", ctrl_c, final=True),))
+"""
+
+
+def test_ctrl_c_stops_the_whole_bench_not_just_one_measurement(cli: Cli, tmp_path: Path) -> None:
+    """An explorer ends its search on Ctrl-C; the bench must not go on to the next one."""
+    model = tmp_path / "ctrl_c.py"
+    model.write_text(CTRL_C_MODEL)
+    out = tmp_path / "BENCHMARKS.md"
+    proc = cli("bench", "--scale", f"{model}:threads=2..4", "--scale-cap", "30", "-o", str(out))
+    assert proc.returncode == 3, proc.stderr
+    assert "ctxcheck: interrupted" in proc.stderr
+    assert "ctxcheck bench:" not in proc.stderr  # not one more measurement ran
+    assert not out.exists()

@@ -18,6 +18,7 @@ import ctxcheck.strategies
 from ctxcheck import settings as ctx_settings
 from ctxcheck import tracefile
 from ctxcheck.errors import TraceFileError, UsageError
+from ctxcheck.replay import replay
 from ctxcheck.result import CheckFailed
 from ctxcheck.settings import Settings
 
@@ -377,7 +378,7 @@ def test_artifacts_are_written_and_named(pytester: pytest.Pytester) -> None:
     # the JSON is a trace file that replays to the same violation
     trace = tracefile.load(json_file)
     assert trace.data["property"] == "no_lost_update" and trace.data["steps"] == 4
-    replayed, _ = tracefile.replay(trace)
+    replayed, _ = replay(trace)
     assert replayed.violated() == ["no_lost_update"]
     assert "violates no_lost_update in 4 steps" in text_file.read_text()
     assert f"ctxcheck replay {json_file}" in " ".join(text_file.read_text().split())
@@ -398,8 +399,8 @@ def test_artifacts_of_an_inline_model_replay_from_its_file(pytester: pytest.Pyte
     # a trace never loads a file by itself: the user names it, as the failure says
     assert f"--model {model_file}" in " ".join(result.stdout.str().split())
     with pytest.raises(TraceFileError, match="--model"):
-        tracefile.replay(tracefile.load(json_file))
-    replayed, _ = tracefile.replay(tracefile.load(json_file), model_file)
+        replay(tracefile.load(json_file))
+    replayed, _ = replay(tracefile.load(json_file), model_file)
     assert replayed.violated() == ["both_counted"]
 
 

@@ -26,14 +26,16 @@ from ctxcheck import (
     list_head,
     spinlock,
 )
-from ctxcheck.counterexample import Counterexample, record
+from ctxcheck.counterexample import record
 from ctxcheck.explorers.base import Stats
+from ctxcheck.options import Bounds
 from ctxcheck.kernel import Steps
 from ctxcheck.options import Bounds
 from ctxcheck.render import formats
 from ctxcheck.render.lanes import IN_IRQ_FILL, IRQ_OFF_FILL, PREEMPT_FILL, SWITCH_FILL
 from ctxcheck.render.text import WIDTH, command_lines, render_violation
 from ctxcheck.result import Result
+from ctxcheck.result import Violation as Counterexample
 from ctxcheck.tracefile import TraceFile, to_json
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,17 +1,16 @@
 """Dispatch ``ctxcheck render --format F`` to the renderer of that format.
 
 Each renderer is imported only when asked for, so that drawing a text trace
-never loads networkx or graphviz.
+never loads networkx or graphviz. Every renderer draws the trace with its
+strings clipped (:func:`ctxcheck.render.safe.bounded`): a trace file of
+megabytes of message draws as fast as any other.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ctxcheck.errors import UsageError
-
-if TYPE_CHECKING:
-    from ctxcheck.tracefile import TraceFile
+from ctxcheck.render.safe import bounded
+from ctxcheck.tracefile import TraceFile
 
 #: format -> what it gives
 FORMATS = {
@@ -29,6 +28,9 @@ def render(trace: TraceFile, fmt: str, model_lines: bool = False) -> str | bytes
     ``model_lines``: the text trace gives the model's own file:line for each
     step instead of the line of the code it follows (``Model.cite``).
     """
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    trace = TraceFile(trace.path, bounded(trace.data))
     if fmt == "txt":
         from ctxcheck.render.text import render_trace_file
 
@@ -45,5 +47,5 @@ def render(trace: TraceFile, fmt: str, model_lines: bool = False) -> str | bytes
         from ctxcheck.render.graph import render_image
 
         data = render_image(trace, fmt)
-        return data.decode() if fmt == "svg" else data
-    raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+        return data.decode("utf-8", "replace") if fmt == "svg" else data
+    raise AssertionError(fmt)  # every name in FORMATS is handled above

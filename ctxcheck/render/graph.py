@@ -5,7 +5,10 @@ per thread (a Graphviz cluster), program order as plain black arrows, the
 cross-thread orders coloured and labelled with their kind and object, the
 violating step red and the property's message as the graph's caption. The
 runtime's scheduling bookkeeping (CPU ``exec`` objects, thread ``done``
-objects) is left out of the picture.
+objects) is left out of the picture. The DOT text passes through
+:func:`ctxcheck.render.safe.printable` (it comes from a trace file), and a
+``dot`` that fails, is killed or runs out of memory is a
+:class:`~ctxcheck.errors.RenderError`, never a traceback.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from ctxcheck.errors import UsageError
+from ctxcheck.errors import RenderError, UsageError
 from ctxcheck.render.lanes import ARROWS, BAD_FILL, BAD_STROKE, IN_IRQ_FILL, IRQ_OFF_FILL
+from ctxcheck.render.safe import printable
 
 if TYPE_CHECKING:
     import graphviz  # type: ignore[import-untyped]
@@ -120,19 +124,37 @@ def _edges(dot: graphviz.Digraph, g: Any) -> None:
 
 def render_dot(trace: TraceFile) -> str:
     """DOT source text."""
-    source: str = to_dot(trace).source
-    return source
+    return printable(str(to_dot(trace).source))
 
 
 def render_image(trace: TraceFile, fmt: str) -> bytes:
     """SVG or PNG bytes, drawn by Graphviz's ``dot`` program."""
     import graphviz
 
+    source = graphviz.Source(render_dot(trace))
     try:
-        data: bytes = to_dot(trace).pipe(format=fmt)
+        data: bytes = source.pipe(format=fmt, quiet=True)
     except graphviz.ExecutableNotFound:
         raise UsageError(
             f"--format {fmt} needs the Graphviz `dot` program, which is not installed; "
             f"install graphviz, or use --format lanes (SVG drawn by ctxcheck) or dot"
         ) from None
+    except graphviz.CalledProcessError as exc:
+        raise RenderError(f"Graphviz `dot` could not draw --format {fmt}: {_why(exc)}; "
+                          f"--format lanes draws without it") from None  # fmt: skip
+    except (OSError, MemoryError) as exc:
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        raise RenderError(f"Graphviz `dot` could not be run for --format {fmt}: {why}") from None
+    if not data:
+        raise RenderError(f"Graphviz `dot` drew nothing for --format {fmt} (it printed no output)")
     return data
+
+
+def _why(exc: Any) -> str:
+    """What a failed ``dot`` run says: killed (out of memory?) or its first error line."""
+    code = exc.returncode
+    if code is not None and code < 0:
+        return f"it was killed by signal {-code} (out of memory?)"
+    err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+    first = next((line.strip() for line in err.splitlines() if line.strip()), "")
+    return f"it exited with status {code}" + (f": {printable(first[:200])}" if first else "")

@@ -13,6 +13,10 @@ so that it opens in any browser and pastes into any report:
   thread's lane; a grey band across the picture where a thread was preempted,
   a blue one where a CPU switched tasks;
 * the violating step in red, with the property's message under it.
+
+Every text comes from the trace file, so the document passes through
+:func:`ctxcheck.render.safe.printable`: a control character in a thread
+name cannot make the SVG ill-formed XML.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
+
+from ctxcheck.render.safe import printable
 
 if TYPE_CHECKING:
     import networkx as nx  # type: ignore[import-untyped]
@@ -164,7 +170,7 @@ def render_lanes(trace: TraceFile) -> str:
 
 
 def _document(svg: _Svg, width: float, height: float) -> str:
-    body = "\n".join(svg.back + svg.mid + svg.front)
+    body = printable("\n".join(svg.back + svg.mid + svg.front))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '

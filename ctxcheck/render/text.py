@@ -8,7 +8,10 @@ its value; then the violated property and the exact command that
 reproduces the counterexample.
 
 Only one thing may pass 80 columns: a file path too long to fit on a line by
-itself, because a command must stay copy-pasteable.
+itself, because a command must stay copy-pasteable. What a trace file says
+is shown through :mod:`ctxcheck.render.safe`: control characters escaped,
+texts of megabytes clipped, so a hostile file cannot drive the terminal or
+take minutes to lay out.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ctxcheck.loader import is_model_file
+from ctxcheck.render.safe import clip, printable
+
 if TYPE_CHECKING:
     from ctxcheck.result import Result, Violation
     from ctxcheck.runtime import Event
@@ -30,6 +36,8 @@ _THREAD_MAX = 16
 _FUNC_MAX = 26
 #: fewer columns than this left for the operation: put it on a line of its own
 _OP_MIN = 30
+#: the longest message and operation text laid out (the trace file keeps the rest)
+MESSAGE_MAX, OPERATION_MAX = 2000, 400
 
 
 def reproduce_command(result: Result) -> str:
@@ -100,9 +108,8 @@ def _heading(result: Result, v: Violation) -> list[str]:
     params = ", ".join(f"{k}={val}" for k, val in result.params.items())
     if params:
         lines.append(f"params: {params}")
-    minimal = getattr(v, "minimal", None)
-    note = getattr(v, "minimal_note", None)
-    if minimal == "shortest":
+    note = clip(v.minimal_note, MESSAGE_MAX) if v.minimal_note else None
+    if v.minimal == "shortest":
         why = "minimal: no schedule violates it in fewer steps, nor with fewer preemptions"
         lines += textwrap.wrap(why, WIDTH)
     elif note:
@@ -126,7 +133,8 @@ def _wide_lines(events: Sequence[Event], cols: _Columns, model_lines: bool) -> l
         mark = "*" if e.preemption else " "
         where = e.where(model_lines)
         prefix = cols.prefix(str(e.step), mark, e.thread, e.cpu or "-", _irq(e), where)
-        wrapped = textwrap.wrap(e.text, WIDTH - len(prefix), subsequent_indent="  ") or [""]
+        text = clip(e.text, OPERATION_MAX)
+        wrapped = textwrap.wrap(text, WIDTH - len(prefix), subsequent_indent="  ") or [""]
         lines.append(prefix + wrapped[0])
         lines.extend(" " * len(prefix) + w for w in wrapped[1:])
     return lines
@@ -140,7 +148,8 @@ def _stacked_lines(events: Sequence[Event], model_lines: bool) -> list[str]:
         who = ", ".join(x for x in (e.thread, e.cpu or "", _irq(e) and f"irq {_irq(e)}") if x)
         head = f"{e.step:>3}{mark}{who}, {e.where(model_lines)}"
         lines += textwrap.wrap(head, WIDTH, subsequent_indent="      ")
-        lines += textwrap.wrap(e.text, WIDTH, initial_indent="      ", subsequent_indent="        ")
+        text = clip(e.text, OPERATION_MAX)
+        lines += textwrap.wrap(text, WIDTH, initial_indent="      ", subsequent_indent="        ")
     return lines
 
 
@@ -193,10 +202,8 @@ def replay_argv(replay_file: str, model: str) -> list[str]:
     """``ctxcheck replay FILE``, with ``--model`` when the model is a file.
 
     A trace loads a model by name only; one recorded on a model file needs
-    the file named on the command line (see :mod:`ctxcheck.tracefile`).
+    the file named on the command line (see :mod:`ctxcheck.replay`).
     """
-    from ctxcheck.loader import is_model_file
-
     argv = ["ctxcheck", "replay", replay_file]
     return [*argv, "--model", model] if is_model_file(model) else argv
 
@@ -217,16 +224,21 @@ def render_violation(
     model: str | None = None,
     model_lines: bool = False,
 ) -> str:
-    """Numbered steps, thread and CPU, kernel function, operation; then why and how to re-run."""
+    """Numbered steps, thread and CPU, kernel function, operation; then why and how to re-run.
+
+    Every character that could act on a terminal is escaped
+    (:func:`~ctxcheck.render.safe.printable`): a trace file is someone else's data.
+    """
     lines = _heading(result, v)
     lines.append("")
     lines += _step_lines(v.events, model_lines)
     lines.append("")
     at = f"after step {v.events[-1].step}" if v.events else "before any step"
-    lines += textwrap.wrap(f"=> {at}: {v.property}: {v.message}", WIDTH, subsequent_indent="   ")
+    why = f"=> {at}: {v.property}: {clip(v.message, MESSAGE_MAX)}"
+    lines += textwrap.wrap(why, WIDTH, subsequent_indent="   ")
     lines += _legend(v.events, model_lines)
     lines += _reproduce(result, replay_file, model)
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def render_trace_file(trace: TraceFile, model_lines: bool = False) -> str:

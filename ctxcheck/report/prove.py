@@ -2,34 +2,49 @@
 
 Writes into the output directory ``proof.txt`` (mail reply), ``proof.md``,
 ``index.html``, and per counterexample its trace JSON, lane diagram (SVG)
-and graph (PNG) under ``traces/``. ``proof.txt`` and ``proof.md`` are
+and graph (PNG) under ``traces/`` (through :mod:`ctxcheck.artifacts`, the
+one writer of counterexample files). ``proof.txt`` and ``proof.md`` are
 byte-identical between runs; the wall-clock times go to ``timings.txt``.
 Exit status 0 when every expectation of every model is met, 1 otherwise.
+
+The output directory is checked before any model runs: it must be new,
+empty, or an earlier proof (only the entries in :data:`OWNED`), so a proof
+never overwrites anybody's files; within ``traces/`` a counterexample the
+proof no longer has is removed, since only a proof writes there.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ctxcheck import tracefile
-from ctxcheck.errors import CtxcheckError
-from ctxcheck.loader import list_models, load_model, model_hash
+from ctxcheck.artifacts import Plan, write_counterexample
+from ctxcheck.errors import UsageError
+from ctxcheck.loader import list_models, load_model
 from ctxcheck.model import Model
+from ctxcheck.output import check_output_dir, make_dir, write_output
 from ctxcheck.report.collect import ModelReport, VariantReport, collect_model
 from ctxcheck.report.html import write_html
 from ctxcheck.report.markdown import write_markdown
 from ctxcheck.report.text import write_text
 
+#: what a proof writes into its directory: an earlier proof holds nothing else
+OWNED = ("proof.txt", "proof.md", "index.html", "timings.txt", "traces")
 
-def resolve(targets: list[str]) -> list[Model]:
-    """Models named by the targets: a model name, a file, or a package prefix."""
+
+def resolve(targets: Sequence[str], paths: Sequence[str] = ()) -> list[Model]:
+    """Models named by the targets: a model name, a file, or a package prefix.
+
+    An empty target is refused: as a prefix it would name every model.
+    """
     models: list[Model] = []
     for target in targets:
-        under = [] if target.endswith(".py") else list_models(target)
-        found = under or [load_model(target)]
+        if not target.strip():
+            raise UsageError("prove: an empty target names no model; give a model or a prefix")
+        under = [] if target.endswith(".py") else list_models(target, paths)
+        found = under or [load_model(target, paths)]
         models += [m for m in found if m.name not in {x.name for x in models}]
     return models
 
@@ -40,12 +55,9 @@ def _safe(name: str) -> str:
 
 def write_artifacts(mr: ModelReport, outdir: Path, svgs: dict[str, str]) -> list[str]:
     """Trace JSON, lane SVG and graph PNG of every counterexample; returns notes."""
-    from ctxcheck.render import formats
-
     notes: list[str] = []
-    digest = model_hash(mr.model)
     folder = Path("traces") / _safe(mr.model.name)
-    (outdir / folder).mkdir(parents=True, exist_ok=True)
+    make_dir(outdir / folder, "the traces directory")
     # a counterexample this proof no longer has must not outlive it
     for old in (outdir / folder).iterdir():
         if old.is_file() and old.suffix in (".json", ".svg", ".png"):
@@ -53,25 +65,14 @@ def write_artifacts(mr: ModelReport, outdir: Path, svgs: dict[str, str]) -> list
     for vr in mr.variants:
         for v in vr.result.violations:
             stem = folder / f"{_safe(vr.variant)}.{_safe(v.property)}"
-            json_path = Path(f"{stem}.json")
-            v.trace_file = str(outdir / json_path)
-            tracefile.save(outdir / json_path, vr.result, v, digest)
-            art = {"json": str(json_path)}
-            trace = tracefile.TraceFile(str(json_path), tracefile.to_json(vr.result, v, digest))
-            for kind, suffix in (("lanes", ".lanes.svg"), ("graph", ".png")):
-                try:
-                    data = formats.render(trace, "lanes" if kind == "lanes" else "png")
-                except CtxcheckError as exc:
-                    notes.append(f"{stem}: no {kind} ({exc})")
-                    continue
-                path = Path(f"{stem}{suffix}")
-                if isinstance(data, bytes):
-                    (outdir / path).write_bytes(data)
-                else:
-                    (outdir / path).write_text(data)
-                    svgs[str(path)] = data
-                art[kind] = str(path)
-            vr.artifacts[v.property] = art
+            plan = Plan.at(outdir / f"{stem}.json", ("lanes", "graph"), outdir / stem)
+            written = write_counterexample(vr.result, v, mr.model, plan, force=True)
+            notes += written.notes
+            vr.artifacts[v.property] = {
+                kind: str(path.relative_to(outdir)) for kind, path in written.paths.items()
+            }
+            if written.lanes_svg is not None:
+                svgs[vr.artifacts[v.property]["lanes"]] = written.lanes_svg
     return notes
 
 
@@ -101,14 +102,17 @@ def _announce(step: Callable[[str], None], model: str) -> Callable[[str], None]:
 
 
 def run(
-    targets: list[str], outdir: str | Path, timeout: float | None = None
+    targets: Sequence[str],
+    outdir: str | Path,
+    timeout: float | None = None,
+    paths: Sequence[str] = (),
 ) -> tuple[list[ModelReport], list[str], int]:
     """Check, judge and write everything; returns reports, notes and status."""
     import time
 
-    out = Path(outdir)
-    models = resolve(targets)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_dir(str(outdir), "prove -o", OWNED)
+    models = resolve(targets, paths)
+    make_dir(out, "the proof directory")
     reports: list[ModelReport] = []
     svgs: dict[str, str] = {}
     notes: list[str] = []
@@ -126,12 +130,14 @@ def run(
             timings.append(f"{m.name}: {time.monotonic() - start:.2f}s in all")
             notes += write_artifacts(mr, out, svgs)
             reports.append(mr)
-    (out / "proof.txt").write_text(write_text(reports))
-    (out / "proof.md").write_text(write_markdown(reports))
-    (out / "index.html").write_text(write_html(reports, svgs))
-    (out / "timings.txt").write_text(
+    write_output(out / "proof.txt", write_text(reports), "the proof")
+    write_output(out / "proof.md", write_markdown(reports), "the proof")
+    write_output(out / "index.html", write_html(reports, svgs), "the proof")
+    write_output(
+        out / "timings.txt",
         "Wall-clock times of the last `ctxcheck prove` (these vary between runs;\n"
-        "proof.txt and proof.md do not).\n\n" + "\n".join(timings) + "\n"
+        "proof.txt and proof.md do not).\n\n" + "\n".join(timings) + "\n",
+        "the timings",
     )
     status = 0 if all(r.ok for r in reports) else 1
     return reports, notes, status
@@ -147,9 +153,11 @@ def _failures(reports: list[ModelReport]) -> list[str]:
     return out
 
 
-def main(targets: list[str], outdir: str, timeout: float | None = None) -> int:
+def main(
+    targets: Sequence[str], outdir: str, timeout: float | None = None, paths: Sequence[str] = ()
+) -> int:
     """The CLI command: run, print a summary line and any unmet expectation."""
-    reports, notes, status = run(targets, outdir, timeout)
+    reports, notes, status = run(targets, outdir, timeout, paths)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     variants: list[VariantReport] = [vr for mr in reports for vr in mr.variants]

@@ -9,7 +9,8 @@ interleaving semantics, so the properties it sees violated are compared
 with what ``dpor`` reports at the same bounds.
 
 A spec is ``TARGET[:K=V,...]``: a model and the parameters to hold (the
-others at the model's defaults), e.g. ``perf_counter.double_del:cpus=1``.
+others at the model's defaults), e.g. ``perf_counter.double_del:cpus=1``
+(parsed by :mod:`ctxcheck.bench.specs`).
 """
 
 from __future__ import annotations
@@ -19,23 +20,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ctxcheck.bench import _num, _params_text, _table
-from ctxcheck.errors import UsageError
+from ctxcheck.bench.markdown import num, params_text, table
+from ctxcheck.bench.specs import NaiveSpec
+from ctxcheck.bench.timing import stop_if_interrupted
 from ctxcheck.explorers import get_explorer
+from ctxcheck.options import Bounds
 from ctxcheck.loader import load_model
 from ctxcheck.model import Model
 from ctxcheck.options import Bounds
 from ctxcheck.oracles.statespace import StateSpace, count_paths
-
-NAIVE_SYNTAX = "TARGET[:K=V,...], e.g. perf_counter.double_del:cpus=1"
-
-
-@dataclass(frozen=True)
-class NaiveSpec:
-    """One ``--naive`` target and the parameters it is held at."""
-
-    target: str
-    params: Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -59,27 +52,6 @@ class NaiveRow:
         return "yes" if self.space.violated == self.dpor_violated else "NO"
 
 
-def parse_naive(spec: str) -> NaiveSpec:
-    """Parse a ``--naive`` spec; a malformed one is a :class:`UsageError` (exit 2)."""
-    target, _, rest = spec.partition(":")
-    if not target.strip():
-        raise UsageError(f"--naive {spec!r}: no model named; expected {NAIVE_SYNTAX}")
-    params: dict[str, int] = {}
-    for item in filter(None, (x.strip() for x in rest.split(","))):
-        key, eq, value = (x.strip() for x in item.partition("="))
-        if not eq or not key or not value.lstrip("-").isdigit():
-            raise UsageError(f"--naive {spec!r}: {item!r} is not K=N; expected {NAIVE_SYNTAX}")
-        params[key] = int(value)
-    return NaiveSpec(target.strip(), params)
-
-
-def validate_naive(spec: NaiveSpec) -> Model:
-    """Load the target and check its parameters before anything runs."""
-    model = load_model(spec.target)
-    model.config(None, spec.params)
-    return model
-
-
 def naive_rows(
     model: Model,
     params: Mapping[str, int],
@@ -93,6 +65,7 @@ def naive_rows(
         space = count_paths(model, config, timeout=cap)
         budget = Bounds(max_steps=model.max_steps, timeout=cap)
         dpor = get_explorer("dpor")(model, config, budget).run()
+        stop_if_interrupted(dpor.stopped)
         row = NaiveRow(
             model=model.name, variant=config.variant, params=dict(config.params), space=space,
             dpor_executions=dpor.stats.executions, dpor_exhaustive=dpor.exhaustive,
@@ -110,7 +83,7 @@ def paths_text(space: StateSpace) -> str:
         return "cut"
     if space.paths is None:
         return "unbounded (a cycle)"
-    return _num(space.paths) if space.paths < 10**9 else f"{space.paths:.2e}"
+    return num(space.paths) if space.paths < 10**9 else f"{space.paths:.2e}"
 
 
 def _verdict(violated: frozenset[str], complete: bool) -> str:
@@ -126,15 +99,15 @@ def naive_table(rows: Sequence[NaiveRow]) -> str:
                "agree"]  # fmt: skip
     body = [
         [
-            r.model, r.variant, _params_text(r.params), _num(r.space.states),
-            _num(r.space.edges), paths_text(r.space),
+            r.model, r.variant, params_text(r.params), num(r.space.states),
+            num(r.space.edges), paths_text(r.space),
             _verdict(r.space.violated, r.space.complete), f"{r.space.seconds:.1f}",
-            _num(r.dpor_executions), _verdict(r.dpor_violated, r.dpor_exhaustive),
+            num(r.dpor_executions), _verdict(r.dpor_violated, r.dpor_exhaustive),
             f"{r.dpor_seconds:.1f}", r.agree,
         ]
         for r in rows
     ]  # fmt: skip
-    return _table(headers, body, align="lll" + "rrr" + "lrrlrl")
+    return table(headers, body, align="lll" + "rrr" + "lrrlrl")
 
 
 def naive_section(rows: Sequence[NaiveRow], cap: float, provenance: Sequence[str]) -> str:
@@ -162,7 +135,7 @@ def naive_section(rows: Sequence[NaiveRow], cap: float, provenance: Sequence[str
 def log_row(row: NaiveRow) -> None:
     """One line on stderr per variant measured (the table comes at the end)."""
     print(
-        f"ctxcheck bench: {row.model} [{row.variant}] {_params_text(row.params)}: naive would "
+        f"ctxcheck bench: {row.model} [{row.variant}] {params_text(row.params)}: naive would "
         f"run {paths_text(row.space)}; dpor {row.dpor_executions} executions, "
         f"agree: {row.agree}",
         file=sys.stderr,
@@ -171,11 +144,14 @@ def log_row(row: NaiveRow) -> None:
 
 
 def measure(
-    specs: Sequence[NaiveSpec], cap: float, on_row: Callable[[NaiveRow], None] | None = None
+    specs: Sequence[NaiveSpec],
+    cap: float,
+    on_row: Callable[[NaiveRow], None] | None = None,
+    paths: Sequence[str] = (),
 ) -> tuple[list[NaiveRow], float]:
     """Every spec's rows, and the seconds it all took."""
     start = time.monotonic()
     rows: list[NaiveRow] = []
     for spec in specs:
-        rows += naive_rows(load_model(spec.target), spec.params, cap, on_row)
+        rows += naive_rows(load_model(spec.target, paths), spec.params, cap, on_row)
     return rows, time.monotonic() - start
