@@ -64,4 +64,3 @@ def check(
         target=target if isinstance(target, str) else command_target(model),
         knobs=dict(options.knobs),
     )
-

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from ctxcheck.errors import CtxcheckError, TraceFileError
 from ctxcheck.explorers.base import Stats
-from ctxcheck.options import Bounds
 from ctxcheck.loader import is_model_file, load_model, load_named_model, model_hash
+from ctxcheck.options import Bounds
 from ctxcheck.result import Result
 from ctxcheck.tracefile import TraceFile
 

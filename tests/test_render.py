@@ -28,7 +28,6 @@ from ctxcheck import (
 )
 from ctxcheck.counterexample import record
 from ctxcheck.explorers.base import Stats
-from ctxcheck.options import Bounds
 from ctxcheck.kernel import Steps
 from ctxcheck.options import Bounds
 from ctxcheck.render import formats

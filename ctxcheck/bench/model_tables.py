@@ -24,8 +24,8 @@ from ctxcheck.bench.markdown import num, params_text, table
 from ctxcheck.bench.specs import ScaleSpec
 from ctxcheck.bench.timing import stop_if_interrupted
 from ctxcheck.explorers import get_explorer
-from ctxcheck.options import Bounds
 from ctxcheck.model import Model
+from ctxcheck.options import Bounds
 
 #: the explorers that can prove a property (issue 6's differential set); the
 #: models' tables compare them, so sampling explorers have no place there

@@ -24,7 +24,6 @@ from ctxcheck.bench.markdown import num, params_text, table
 from ctxcheck.bench.specs import NaiveSpec
 from ctxcheck.bench.timing import stop_if_interrupted
 from ctxcheck.explorers import get_explorer
-from ctxcheck.options import Bounds
 from ctxcheck.loader import load_model
 from ctxcheck.model import Model
 from ctxcheck.options import Bounds
