@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxcheck.errors import CtxcheckError, ModelError, UsageError
+from ctxcheck.lkmm import command as litmus_command
 
 EXIT_HOLDS, EXIT_VIOLATED, EXIT_ERROR, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=900.0,
         help="time cap of each --naive walk and its dpor check (900)",
     )
+    litmus_command.add_parser(sub)
     return parser
 
 
@@ -300,7 +302,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": _cmd_list, "check": _cmd_check, "replay": _cmd_replay, "render": _cmd_render,
-    "prove": _cmd_prove, "bench": _cmd_bench,
+    "prove": _cmd_prove, "bench": _cmd_bench, "litmus": litmus_command.run,
 }  # fmt: skip
 
 
