@@ -26,7 +26,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = subparsers.add_parser(
         "litmus", help="run a C litmus test under the Linux kernel memory model"
     )
-    p.add_argument("file", metavar="FILE.litmus", help="a litmus test in the tools/memory-model C format")
+    p.add_argument(
+        "file", metavar="FILE.litmus", help="a litmus test in the tools/memory-model C format"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=run)
     return p

@@ -49,7 +49,9 @@ class Kind(Enum):
 
 
 #: Read tags that make a read a "marked" access (everything but plain).
-READ_TAGS = frozenset({"once", "acquire", "plain", "noreturn", "lkr", "lf", "rl", "ru", "srcu-lock"})
+READ_TAGS = frozenset(
+    {"once", "acquire", "plain", "noreturn", "lkr", "lf", "rl", "ru", "srcu-lock"}
+)
 #: Write tags.
 WRITE_TAGS = frozenset({"once", "release", "plain", "lkw", "ul", "srcu-unlock", "init"})
 #: Fence tags (smp_mb() ... synchronize_srcu()).

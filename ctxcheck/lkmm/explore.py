@@ -117,9 +117,12 @@ def _executions_of(program: Program, combo: Sequence[Trace], stats: Stats) -> It
             yield Execution(graph, results, verdict)
 
 
+Pairs = frozenset[tuple[int, int]]
+
+
 def _assemble(
     program: Program, combo: Sequence[Trace]
-) -> tuple[list[Event], frozenset[tuple[int, int]], ...]:
+) -> tuple[list[Event], Pairs, Pairs, Pairs, Pairs]:
     """One event list: initial writes, then each thread's run, re-indexed."""
     events = [
         Event(-1, k, Kind.W, "init", loc, program.init[loc], label=f"initial {loc}")

@@ -54,9 +54,7 @@ class Graph:
 
     def tagged(self, kind: Kind | None, *tags: str) -> int:
         """Events of ``kind`` (any kind when None) whose tag is in ``tags``."""
-        return self.mask(
-            (kind is None or e.kind is kind) and e.tag in tags for e in self.events
-        )
+        return self.mask((kind is None or e.kind is kind) and e.tag in tags for e in self.events)
 
     @cached_property
     def reads(self) -> int:
@@ -75,7 +73,7 @@ class Graph:
     @cached_property
     def po(self) -> Rel:
         """Program order: strict, per thread; initial writes are in none."""
-        pairs = []
+        pairs: list[tuple[int, int]] = []
         by_tid: dict[int, list[int]] = {}
         for i, e in enumerate(self.events):
             if e.tid >= 0:
@@ -119,7 +117,7 @@ class Graph:
 
     @cached_property
     def co_rel(self) -> Rel:
-        pairs = []
+        pairs: list[tuple[int, int]] = []
         for order in self.co.values():
             pairs.extend((a, b) for k, a in enumerate(order) for b in order[k + 1 :])
         return Rel.of_pairs(self.n, pairs)

@@ -116,9 +116,7 @@ class Lkmm:
     @cached_property
     def RMW(self) -> int:  # noqa: N802
         """Events of atomic RMW instructions (not of lock acquisitions)."""
-        return self.g.mask(
-            e.rmw and e.tag not in ("lkr", "lkw") for e in self.g.events
-        )
+        return self.g.mask(e.rmw and e.tag not in ("lkr", "lkw") for e in self.g.events)
 
     @cached_property
     def LKR(self) -> int:  # noqa: N802
@@ -331,11 +329,7 @@ class Lkmm:
     @cached_property
     def cumul_fence(self) -> Rel:
         """``cumul-fence``: fences that order propagation of writes to others."""
-        body = (
-            self.a_cumul(self.strong_fence | self.po_rel)
-            | self.wmb
-            | self.po_unlock_lock_po
-        )
+        body = self.a_cumul(self.strong_fence | self.po_rel) | self.wmb | self.po_unlock_lock_po
         return body.restrict(self.Marked, self.Marked)
 
     @cached_property

@@ -31,7 +31,7 @@ from ctxcheck.lkmm.ops import (
     Unlock,
 )
 
-ThreadProgram = Callable[[], Generator[AnyOp, Value, Any]]
+ThreadProgram = Callable[[], Generator[AnyOp, Value | None, Any]]
 
 
 class ThreadError(CtxcheckError):
@@ -58,8 +58,16 @@ class _Run:
     trace: Trace = field(default_factory=Trace)
     read_of_op: dict[int, int] = field(default_factory=dict)
 
-    def add(self, op: AnyOp, kind: Kind, tag: str, loc: str | None, value: Value | None,
-            *, rmw: bool = False) -> int:
+    def add(
+        self,
+        op: AnyOp,
+        kind: Kind,
+        tag: str,
+        loc: str | None,
+        value: Value | None,
+        *,
+        rmw: bool = False,
+    ) -> int:
         idx = len(self.trace.events)
         self.trace.events.append(
             Event(self.tid, idx, kind, tag, loc, value, rmw=rmw, label=op.label, line=op.line)
@@ -72,7 +80,9 @@ class _Run:
         for n in sorted(ops):
             src = self.read_of_op.get(n)
             if src is None:
-                raise ThreadError(f"P{self.tid}: a dependency names operation {n}, which read nothing")
+                raise ThreadError(
+                    f"P{self.tid}: a dependency names operation {n}, which read nothing"
+                )
             out.append((src, idx))
 
 
@@ -179,7 +189,7 @@ def traces(
         if done is not None:
             out.append(done)
         else:
-            stack.extend(prefix + [v] for v in reversed(branch))
+            stack.extend([*prefix, v] for v in reversed(branch))
     return out
 
 
@@ -196,7 +206,7 @@ def _replay(
     reply: Value | None = None
     used = 0
     try:
-        op = gen.send(None)  # type: ignore[arg-type]
+        op = gen.send(None)
         for op_no in range(max_ops):
             choices = candidates(op, domain)
             value: Value | None = None
@@ -206,7 +216,7 @@ def _replay(
                 value = prefix[used]
                 used += 1
             reply = _perform(run, op_no, op, value)
-            op = gen.send(reply)  # type: ignore[arg-type]
+            op = gen.send(reply)
         raise ThreadError(f"P{tid} ran more than {max_ops} operations: an unbounded loop?")
     except StopIteration as stop:
         run.trace.result = stop.value

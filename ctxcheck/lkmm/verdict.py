@@ -61,16 +61,20 @@ def to_program(test: Test) -> Program:
         raw = test.init.get(loc, 0)
         if isinstance(raw, str):
             if raw not in shared:
-                raise LitmusError(f"{loc} starts as {raw}, which is no shared variable",
-                                  path=test.path)
+                raise LitmusError(
+                    f"{loc} starts as {raw}, which is no shared variable", path=test.path
+                )
             init[loc] = Addr(raw)
         else:
             init[loc] = raw
     frozen = frozenset(shared)
     threads = []
     for th in test.threads:
-        regs = {k.split(":")[1]: _value(v) for k, v in test.reg_init.items()
-                if k.split(":")[0] == str(th.tid)}
+        regs = {
+            k.split(":")[1]: _value(v)
+            for k, v in test.reg_init.items()
+            if k.split(":")[0] == str(th.tid)
+        }
         threads.append(thread_program(th, frozen, regs))
     return Program(tuple(threads), init)
 
@@ -112,12 +116,14 @@ def run_test(test: Test) -> Verdict:
     stats = Stats()
     states: dict[State, bool] = {}
     witness: Execution | None = None
-    race, flags, count = False, set(), 0
+    race, count = False, 0
+    flags: set[str] = set()
     want = test.quantifier != "forall"  # the witness: P holds (exists) or fails (forall)
     for ex in executions(prog, stats):
-        if test.filter is not None:
-            if not condition.holds(test.filter, final_state(ex, filter_keys)):
-                continue
+        if test.filter is not None and not condition.holds(
+            test.filter, final_state(ex, filter_keys)
+        ):
+            continue
         count += 1
         state = final_state(ex, keys)
         ok = condition.holds(test.cond, state)
@@ -128,6 +134,16 @@ def run_test(test: Test) -> Verdict:
             witness = ex
     matching = sum(states.values())
     result = "Never" if matching == 0 else ("Always" if matching == len(states) else "Sometimes")
-    return Verdict(test, result, sorted(states, key=repr), matching, race, flags,
-                   witness if result == "Sometimes" else None, stats,
-                   time.perf_counter() - start, count, keys)
+    return Verdict(
+        test,
+        result,
+        sorted(states, key=repr),
+        matching,
+        race,
+        flags,
+        witness if result == "Sometimes" else None,
+        stats,
+        time.perf_counter() - start,
+        count,
+        keys,
+    )

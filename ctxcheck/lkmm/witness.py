@@ -57,7 +57,9 @@ def lanes(graph: Graph) -> list[str]:
     depth = max(len(col) for col in columns)
     rows = []
     for r in range(depth):
-        cells = [(col[r] if r < len(col) else "").ljust(w) for col, w in zip(columns, width, strict=True)]
+        cells = [
+            (col[r] if r < len(col) else "").ljust(w) for col, w in zip(columns, width, strict=True)
+        ]
         rows.append("  " + " | ".join(cells).rstrip())
     return rows
 
@@ -87,7 +89,8 @@ def stale_reads(graph: Graph) -> list[str]:
             src = "the initial value" if graph.events[w].is_init else f"{nm[w]}"
             out.append(
                 f"  {nm[r]} (P{er.tid}) read {er.loc}={fmt_value(er.value or 0)} from {src}: "
-                f"{nm[x]} (P{ex.tid}, {ex.loc}={fmt_value(ex.value or 0)}) was not yet visible to P{er.tid}"
+                f"{nm[x]} (P{ex.tid}, {ex.loc}={fmt_value(ex.value or 0)}) "
+                f"was not yet visible to P{er.tid}"
             )
     return out
 
@@ -97,8 +100,8 @@ def draw(graph: Graph) -> str:
     parts = lanes(graph)
     co = coherence(graph)
     if co:
-        parts += ["", " coherence order (co):"] + co
+        parts += ["", " coherence order (co):", *co]
     stale = stale_reads(graph)
     if stale:
-        parts += ["", " not yet visible (what the reordering was):"] + stale
+        parts += ["", " not yet visible (what the reordering was):", *stale]
     return "\n".join(parts)

@@ -12,8 +12,9 @@ Registers start at 0, as herd7's do; a thread's result is its registers.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from ctxcheck.lkmm.events import Addr, Value
 from ctxcheck.lkmm.litmus.errors import LitmusError
@@ -50,14 +51,25 @@ from ctxcheck.lkmm.ops import (
 from ctxcheck.lkmm.thread import ThreadProgram
 
 Tainted = tuple[Value, Deps]
-Gen = Generator[AnyOp, Value, Tainted]
+_NONE: Tainted = (0, frozenset())
 
 
-def program(thread: Thread, shared: frozenset[str],
-            reg_init: dict[str, Value]) -> ThreadProgram:
+class Meta(TypedDict):
+    """Dependencies and source position, shared by every op of one call."""
+
+    addr: Deps
+    ctrl: Deps
+    label: str
+    line: int
+
+
+Gen = Generator[AnyOp, Value | None, Tainted]
+
+
+def program(thread: Thread, shared: frozenset[str], reg_init: dict[str, Value]) -> ThreadProgram:
     """The thread program of ``thread`` (``shared``: the shared variables)."""
 
-    def run() -> Generator[AnyOp, Value, dict[str, Value]]:
+    def run() -> Generator[AnyOp, Value | None, dict[str, Value]]:
         state = _State(thread.tid, shared)
         for name, value in reg_init.items():
             state.regs[name] = (value, frozenset())
@@ -77,12 +89,12 @@ class _State:
     ctrl: list[Deps] = field(default_factory=list)
     n_ops: int = 0
 
-    def emit(self, op: AnyOp) -> Generator[AnyOp, Value, tuple[Value, Deps]]:
+    def emit(self, op: AnyOp) -> Generator[AnyOp, Value | None, tuple[Value, Deps]]:
         """Yield one op; return its reply and the deps a read result carries."""
         number = self.n_ops
         self.n_ops += 1
         reply = yield op
-        return reply, frozenset({number})
+        return (0 if reply is None else reply), frozenset({number})
 
     def ctrl_deps(self) -> Deps:
         out: Deps = frozenset()
@@ -92,11 +104,11 @@ class _State:
 
     # -- statements ---------------------------------------------------------
 
-    def block(self, stmts: tuple[Stmt, ...]) -> Generator[AnyOp, Value, None]:
+    def block(self, stmts: tuple[Stmt, ...]) -> Generator[AnyOp, Value | None, None]:
         for s in stmts:
             yield from self.stmt(s)
 
-    def stmt(self, s: Stmt) -> Generator[AnyOp, Value, None]:
+    def stmt(self, s: Stmt) -> Generator[AnyOp, Value | None, None]:
         if isinstance(s, Decl):
             self.regs[s.name] = (0, frozenset())
             if s.init is not None:
@@ -107,14 +119,24 @@ class _State:
                 self.regs[s.target.name] = value
             else:
                 loc, adeps = yield from self.location(s.target.ptr, s.line)
-                yield from self.emit(Store(loc, value[0], "plain", data=value[1], addr=adeps,
-                                           ctrl=self.ctrl_deps(), label="plain store", line=s.line))
+                yield from self.emit(
+                    Store(
+                        loc,
+                        value[0],
+                        "plain",
+                        data=value[1],
+                        addr=adeps,
+                        ctrl=self.ctrl_deps(),
+                        label="plain store",
+                        line=s.line,
+                    )
+                )
         elif isinstance(s, ExprStmt):
             yield from self.expr(s.expr)
         else:
             yield from self.if_stmt(s)
 
-    def if_stmt(self, s: If) -> Generator[AnyOp, Value, None]:
+    def if_stmt(self, s: If) -> Generator[AnyOp, Value | None, None]:
         value, deps = yield from self.expr(s.cond)
         self.ctrl.append(deps)
         yield from self.block(s.then if _truthy(value) else s.orelse)
@@ -131,8 +153,9 @@ class _State:
             return Addr(e.name), frozenset()
         if isinstance(e, Deref):
             loc, adeps = yield from self.location(e.ptr, e.line)
-            op = Load(loc, "plain", addr=adeps, ctrl=self.ctrl_deps(), label="plain load",
-                      line=e.line)
+            op = Load(
+                loc, "plain", addr=adeps, ctrl=self.ctrl_deps(), label="plain load", line=e.line
+            )
             return (yield from self.emit(op))
         if isinstance(e, Unary):
             v, d = yield from self.expr(e.arg)
@@ -148,16 +171,18 @@ class _State:
             return self.regs[e.name]
         if e.name in self.shared:
             return Addr(e.name), frozenset()
-        raise LitmusError(f"P{self.tid}: {e.name} is neither a register nor a shared variable",
-                          line=e.line)
+        raise LitmusError(
+            f"P{self.tid}: {e.name} is neither a register nor a shared variable", line=e.line
+        )
 
-    def location(self, e: Expr, line: int) -> Generator[AnyOp, Value, tuple[str, Deps]]:
+    def location(self, e: Expr, line: int) -> Generator[AnyOp, Value | None, tuple[str, Deps]]:
         """The shared variable an argument designates, and its address deps."""
         ptr = e.ptr if isinstance(e, Deref) else e
         value, deps = yield from self.expr(ptr)
         if not isinstance(value, Addr):
-            raise LitmusError(f"P{self.tid}: dereference of {value}, which is not an address",
-                              line=line)
+            raise LitmusError(
+                f"P{self.tid}: dereference of {value}, which is not an address", line=line
+            )
         return value.name, deps
 
     def call(self, e: Call) -> Gen:
@@ -184,41 +209,55 @@ class _Call:
     vals: list[Tainted]
     label: str
 
-    def meta(self, adeps: Deps = frozenset()) -> dict[str, object]:
-        return {"addr": adeps, "ctrl": self.st.ctrl_deps(), "label": self.label,
-                "line": self.e.line}
+    def meta(self, adeps: Deps = frozenset()) -> Meta:
+        """The fields every op of this call shares."""
+        return Meta(addr=adeps, ctrl=self.st.ctrl_deps(), label=self.label, line=self.e.line)
 
     def run(self) -> Gen:
         what, p = self.prim.what, self.prim
-        none: Tainted = (0, frozenset())
         if what == "fence":
-            yield from self.st.emit(Fence(p.tag, **self.meta()))  # type: ignore[arg-type]
-            return none
+            yield from self.st.emit(Fence(p.tag, **self.meta()))
+            return _NONE
         loc, adeps = self.locs[0]
         m = self.meta(adeps)
         if what == "load":
-            return (yield from self.st.emit(Load(loc, p.tag, **m)))  # type: ignore[arg-type]
+            return (yield from self.st.emit(Load(loc, p.tag, **m)))
         if what in ("store", "store-mb", "srcu-unlock"):
-            value, vdeps = self.vals[0]
-            op: AnyOp = (
-                SrcuUnlock(loc, value, data=vdeps, **m)  # type: ignore[arg-type]
-                if what == "srcu-unlock"
-                else Store(loc, value, p.tag, data=vdeps, **m)  # type: ignore[arg-type]
-            )
-            yield from self.st.emit(op)
-            if what == "store-mb":
-                yield from self.st.emit(Fence("mb", **self.meta()))  # type: ignore[arg-type]
-            return none
-        simple = {"lock": Lock(loc, **m), "trylock": Lock(loc, True, **m),  # type: ignore[arg-type]
-                  "unlock": Unlock(loc, **m), "islocked": IsLocked(loc, **m),  # type: ignore[arg-type]
-                  "srcu-lock": SrcuLock(loc, **m),  # type: ignore[arg-type]
-                  "sync-srcu": Fence("sync-srcu", loc, **m)}  # type: ignore[arg-type]
-        if what in simple:
-            value, deps = yield from self.st.emit(simple[what])
-            return (value, deps) if what in ("trylock", "islocked", "srcu-lock") else none
+            return (yield from self.store(loc, m))
+        op = self.simple(loc, m)
+        if op is not None:
+            value, deps = yield from self.st.emit(op)
+            return (value, deps) if what in ("trylock", "islocked", "srcu-lock") else _NONE
         return (yield from self.rmw(loc, m))
 
-    def rmw(self, loc: str, m: dict[str, object]) -> Gen:
+    def store(self, loc: str, m: Meta) -> Gen:
+        value, vdeps = self.vals[0]
+        op: AnyOp
+        if self.prim.what == "srcu-unlock":
+            op = SrcuUnlock(loc, value, data=vdeps, **m)
+        else:
+            op = Store(loc, value, self.prim.tag, data=vdeps, **m)
+        yield from self.st.emit(op)
+        if self.prim.what == "store-mb":
+            yield from self.st.emit(Fence("mb", **self.meta()))
+        return _NONE
+
+    def simple(self, loc: str, m: Meta) -> AnyOp | None:
+        """The op of a lock or SRCU primitive, or None for an RMW."""
+        what = self.prim.what
+        if what in ("lock", "trylock"):
+            return Lock(loc, what == "trylock", **m)
+        if what == "unlock":
+            return Unlock(loc, **m)
+        if what == "islocked":
+            return IsLocked(loc, **m)
+        if what == "srcu-lock":
+            return SrcuLock(loc, **m)
+        if what == "sync-srcu":
+            return Fence("sync-srcu", loc, **m)
+        return None
+
+    def rmw(self, loc: str, m: Meta) -> Gen:
         p = self.prim
         data: Deps = frozenset()
         for _, d in self.vals:
@@ -233,26 +272,33 @@ class _Call:
             if not isinstance(amount, int):
                 raise LitmusError(f"{self.e.name}: the amount must be a number", line=self.e.line)
             update = _arith(p.arith, amount, self.e.line)
-        op = Rmw(loc, update, p.order, data=data, **m)  # type: ignore[arg-type]
+        op = Rmw(loc, update, p.order, data=data, **m)
         old, deps = yield from self.st.emit(op)
         if p.what != "op" or p.returns == "old":
             return old, deps
         new_value = update(old)
         assert isinstance(new_value, int)
-        result = {"none": 0, "new": new_value, "zero": int(new_value == 0),
-                  "negative": int(new_value < 0)}[p.returns]
+        result = {
+            "none": 0,
+            "new": new_value,
+            "zero": int(new_value == 0),
+            "negative": int(new_value < 0),
+        }[p.returns]
         return result, deps
 
 
-def _const(new: Value):  # type: ignore[no-untyped-def]
+Update = Callable[[Value], Value | None]
+
+
+def _const(new: Value) -> Update:
     return lambda old: new
 
 
-def _cas(expected: Value, new: Value):  # type: ignore[no-untyped-def]
+def _cas(expected: Value, new: Value) -> Update:
     return lambda old: new if old == expected else None
 
 
-def _arith(op: str, amount: int, line: int):  # type: ignore[no-untyped-def]
+def _arith(op: str, amount: int, line: int) -> Update:
     def update(old: Value) -> Value:
         if not isinstance(old, int):
             raise LitmusError(f"arithmetic on the address {old}", line=line)
@@ -285,9 +331,18 @@ def _binary(op: str, a: Value, b: Value, line: int) -> Value:
     if op in ("/", "%") and b == 0:
         raise LitmusError("division by zero", line=line)
     table = {
-        "+": a + b, "-": a - b, "*": a * b, "&": a & b, "|": a | b, "^": a ^ b,
-        "<<": a << b if 0 <= b < 64 else 0, ">>": a >> b if 0 <= b < 64 else 0,
-        "<": int(a < b), ">": int(a > b), "<=": int(a <= b), ">=": int(a >= b),
+        "+": a + b,
+        "-": a - b,
+        "*": a * b,
+        "&": a & b,
+        "|": a | b,
+        "^": a ^ b,
+        "<<": a << b if 0 <= b < 64 else 0,
+        ">>": a >> b if 0 <= b < 64 else 0,
+        "<": int(a < b),
+        ">": int(a > b),
+        "<=": int(a <= b),
+        ">=": int(a >= b),
     }
     if op in ("/", "%"):
         return a // b if op == "/" else a % b

@@ -39,12 +39,44 @@ from ctxcheck.lkmm.litmus.syntax import (
 )
 
 TYPE_WORDS = frozenset(
-    "int long unsigned signed char short bool void const volatile atomic_t atomic_long_t "
-    "spinlock_t intptr_t uintptr_t u8 u16 u32 u64 s8 s16 s32 s64 size_t".split()
+    [
+        "int",
+        "long",
+        "unsigned",
+        "signed",
+        "char",
+        "short",
+        "bool",
+        "void",
+        "const",
+        "volatile",
+        "atomic_t",
+        "atomic_long_t",
+        "spinlock_t",
+        "intptr_t",
+        "uintptr_t",
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "s8",
+        "s16",
+        "s32",
+        "s64",
+        "size_t",
+    ]
 )
 _BINARY_LEVELS = [
-    ("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", ">", "<=", ">="),
-    ("<<", ">>"), ("+", "-"), ("*", "/", "%"),
+    ("||",),
+    ("&&",),
+    ("|",),
+    ("^",),
+    ("&",),
+    ("==", "!="),
+    ("<", ">", "<=", ">="),
+    ("<<", ">>"),
+    ("+", "-"),
+    ("*", "/", "%"),
 ]
 _RESULT = re.compile(r"Result:\s*(Always|Sometimes|Never)")
 
@@ -71,9 +103,18 @@ def _parse(text: str, path: str) -> Test:
     p = _Parser(tokenize(rest, first + 2))
     test = p.test(head[1].strip(), rest[: max(brace, 0)].strip())
     return Test(
-        name=test.name, doc=test.doc, init=test.init, locks=test.locks, reg_init=test.reg_init,
-        threads=test.threads, quantifier=test.quantifier, cond=test.cond, filter=test.filter,
-        locations=test.locations, expected=match.group(1) if match else None, path=path,
+        name=test.name,
+        doc=test.doc,
+        init=test.init,
+        locks=test.locks,
+        reg_init=test.reg_init,
+        threads=test.threads,
+        quantifier=test.quantifier,
+        cond=test.cond,
+        filter=test.filter,
+        locations=test.locations,
+        expected=match.group(1) if match else None,
+        path=path,
     )
 
 
@@ -129,8 +170,9 @@ class _Parser:
             raise self.error("expected a thread 'P0(...) { ... }'")
         for k, th in enumerate(threads):
             if th.tid != k:
-                raise LitmusError(f"threads must be P0, P1, ... in order; found P{th.tid}",
-                                  line=th.line)
+                raise LitmusError(
+                    f"threads must be P0, P1, ... in order; found P{th.tid}", line=th.line
+                )
         locations: list[str] = []
         filt: Cond | None = None
         while self.at("locations", "filter"):
@@ -142,8 +184,18 @@ class _Parser:
         cond = self.cond()
         if self.tok.kind != "eof":
             raise self.error(f"unexpected {self.tok.text!r} after the final condition")
-        return Test(name, doc, init, frozenset(locks), reg_init, tuple(threads), quant, cond,
-                    filt, tuple(locations))
+        return Test(
+            name,
+            doc,
+            init,
+            frozenset(locks),
+            reg_init,
+            tuple(threads),
+            quant,
+            cond,
+            filt,
+            tuple(locations),
+        )
 
     def quantifier(self) -> str:
         if self.at("exists", "forall"):
@@ -173,8 +225,9 @@ class _Parser:
         self.take()
         return init, locks, regs
 
-    def init_item(self, init: dict[str, int | str], locks: set[str],
-                  regs: dict[str, int | str]) -> None:
+    def init_item(
+        self, init: dict[str, int | str], locks: set[str], regs: dict[str, int | str]
+    ) -> None:
         if self.tok.kind == "num" and self.peek().text == ":":
             tid = self.take().text
             self.take()

@@ -80,14 +80,15 @@ for _sfx, _order in _ORDERS.items():
     for _base in ("cmpxchg", "atomic_cmpxchg"):
         PRIMS[_base + _sfx] = Prim("LVV", "cmpxchg", order=_order)
     for _name, _arith in (("add", "+"), ("sub", "-")):
-        PRIMS[f"atomic_{_name}_return{_sfx}"] = Prim("VL", "op", order=_order, arith=_arith,
-                                                     returns="new")
+        PRIMS[f"atomic_{_name}_return{_sfx}"] = Prim(
+            "VL", "op", order=_order, arith=_arith, returns="new"
+        )
         PRIMS[f"atomic_fetch_{_name}{_sfx}"] = Prim("VL", "op", order=_order, arith=_arith)
     for _name, _arith in (("inc", "+"), ("dec", "-")):
-        PRIMS[f"atomic_{_name}_return{_sfx}"] = Prim("L", "op", order=_order, arith=_arith,
-                                                     amount=1, returns="new")
-        PRIMS[f"atomic_fetch_{_name}{_sfx}"] = Prim("L", "op", order=_order, arith=_arith,
-                                                    amount=1)
+        PRIMS[f"atomic_{_name}_return{_sfx}"] = Prim(
+            "L", "op", order=_order, arith=_arith, amount=1, returns="new"
+        )
+        PRIMS[f"atomic_fetch_{_name}{_sfx}"] = Prim("L", "op", order=_order, arith=_arith, amount=1)
 
 PRIMS.update(
     {
