@@ -65,22 +65,53 @@ class Stats:
 
 
 def value_domains(program: Program) -> dict[str, frozenset[Value]]:
-    """The values each location may hold in some run (a least fixed point)."""
+    """The values each location may hold: a least fixed point from the initial values.
+
+    A round runs every thread with its reads given the values known so far,
+    and keeps the values written by combinations of runs (one per thread) in
+    which every value read is the initial value or is written by some run of
+    the combination.  A value enters only when something that can happen
+    writes it, so a counter that two threads increment stops at 2, and no
+    value is ever made out of thin air (as in herd7, whose values are solved
+    from the initial state).
+    """
     domain = {loc: frozenset([v]) for loc, v in program.init.items()}
     for _ in range(MAX_DOMAIN_ROUNDS):
-        grown = dict(domain)
-        for tid, prog in enumerate(program.threads):
-            for tr in traces(tid, prog, domain):
-                for e in tr.events:
-                    if e.kind is Kind.W and e.loc is not None and e.value is not None:
-                        grown[e.loc] = grown.get(e.loc, frozenset()) | {e.value}
-        if grown == domain:
+        runs = [traces(tid, p, domain) for tid, p in enumerate(program.threads)]
+        grown = {loc: set(vals) for loc, vals in domain.items()}
+        for combo in itertools.product(*runs):
+            written = _written(combo)
+            if _justified(program, combo, written):
+                for loc, value in written:
+                    grown.setdefault(loc, set()).add(value)
+        frozen = {loc: frozenset(vals) for loc, vals in grown.items()}
+        if frozen == domain:
             return domain
-        domain = grown
+        domain = frozen
     raise ExplosionError(
         f"the values of the shared locations did not settle after {MAX_DOMAIN_ROUNDS} rounds; "
         "bound the counters the program increments"
     )
+
+
+def _written(combo: Sequence[Trace]) -> set[tuple[str, Value]]:
+    return {
+        (e.loc, e.value)
+        for tr in combo
+        for e in tr.events
+        if e.kind is Kind.W and e.loc is not None and e.value is not None
+    }
+
+
+def _justified(program: Program, combo: Sequence[Trace], written: set[tuple[str, Value]]) -> bool:
+    """Every value read in ``combo`` is initial or written by one of its runs."""
+    for tr in combo:
+        for e in tr.events:
+            if e.kind is not Kind.R or e.loc is None:
+                continue
+            if program.init.get(e.loc) != e.value and (e.loc, e.value) not in written:
+                return False
+    return True
 
 
 def executions(program: Program, stats: Stats | None = None) -> Iterator[Execution]:

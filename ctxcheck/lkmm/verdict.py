@@ -54,6 +54,7 @@ def load(path: str) -> Test:
 def to_program(test: Test) -> Program:
     """The test as threads plus initial values (locks start unlocked)."""
     shared = set(test.init) | set(test.locks)
+    shared.update(v for v in test.init.values() if isinstance(v, str))  # y=z names z
     for th in test.threads:
         shared.update(th.params)
     init: dict[str, Value] = {}
