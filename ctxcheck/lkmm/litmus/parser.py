@@ -78,7 +78,7 @@ _BINARY_LEVELS = [
     ("+", "-"),
     ("*", "/", "%"),
 ]
-_RESULT = re.compile(r"Result:\s*(Always|Sometimes|Never)")
+_RESULT = re.compile(r"Result:\s*(Always|Sometimes|Never)([ \t]+DATARACE)?")
 
 
 def parse(text: str, path: str = "") -> Test:
@@ -114,6 +114,7 @@ def _parse(text: str, path: str) -> Test:
         filter=test.filter,
         locations=test.locations,
         expected=match.group(1) if match else None,
+        expected_race=bool(match.group(2)) if match else None,
         path=path,
     )
 

@@ -157,4 +157,5 @@ class Test:
     filter: Cond | None = None
     locations: tuple[str, ...] = field(default=())
     expected: str | None = None  # the "Result:" line of the doc comment
+    expected_race: bool | None = None  # "Result: ... DATARACE"
     path: str = ""
