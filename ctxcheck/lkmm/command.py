@@ -77,7 +77,7 @@ def to_text(v: Verdict) -> str:
     if v.witness is not None:
         what = "satisfies" if t.quantifier != "forall" else "violates"
         lines += ["", f"Witness: an execution the LKMM allows that {what} the condition", ""]
-        lines.append(witness.draw(v.witness.graph))
+        lines.append(witness.draw(v.witness.graph, v.witness.judgement.races))
     return "\n".join(lines)
 
 
@@ -121,7 +121,8 @@ def to_json(v: Verdict) -> dict[str, Any]:
             ],
             "rf": {nm[r]: nm[w] for r, w in sorted(g.rf.items())},
             "co": {loc: [nm[w] for w in order] for loc, order in sorted(g.co.items())},
-            "text": witness.draw(g),
+            "text": witness.draw(g, v.witness.judgement.races),
+            "races": [[nm[a], nm[b]] for a, b in v.witness.judgement.races],
         }
     return out
 

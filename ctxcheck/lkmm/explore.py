@@ -114,33 +114,43 @@ def _justified(program: Program, combo: Sequence[Trace], written: set[tuple[str,
     return True
 
 
-def executions(program: Program, stats: Stats | None = None) -> Iterator[Execution]:
-    """Every LKMM-consistent execution of ``program``."""
+def executions(
+    program: Program, stats: Stats | None = None, *, prune: bool = True
+) -> Iterator[Execution]:
+    """Every LKMM-consistent execution of ``program``.
+
+    ``prune=False`` skips the per-location coherence and atomicity filter and
+    hands every candidate to the full check: the reference the tests hold
+    the filter to.
+    """
     stats = stats if stats is not None else Stats()
     domain = value_domains(program)
     runs = [traces(tid, p, domain) for tid, p in enumerate(program.threads)]
     stats.thread_runs = sum(len(r) for r in runs)
     for combo in itertools.product(*runs):
         stats.combinations += 1
-        yield from _executions_of(program, combo, stats)
+        yield from _executions_of(program, combo, stats, prune)
 
 
-def _executions_of(program: Program, combo: Sequence[Trace], stats: Stats) -> Iterator[Execution]:
+def _executions_of(
+    program: Program, combo: Sequence[Trace], stats: Stats, prune: bool
+) -> Iterator[Execution]:
     events, rmw, addr, data, ctrl = _assemble(program, combo)
     per_loc = []
     for loc in sorted(program.init):
-        choices = list(_location_choices(events, rmw, loc))
+        choices = list(_location_choices(events, rmw, loc, prune))
         if not choices:
             return
         per_loc.append(choices)
     results = tuple(t.result for t in combo)
+    shared: dict[str, Any] = {}
     for pick in itertools.product(*per_loc):
         rf: dict[int, int] = {}
         co: dict[str, Sequence[int]] = {}
         for loc_rf, (loc, order) in pick:
             rf.update(loc_rf)
             co[loc] = order
-        graph = Graph(events, rf, co, rmw, addr, data, ctrl)
+        graph = Graph(events, rf, co, rmw, addr, data, ctrl, shared)
         stats.candidates += 1
         verdict = Lkmm(graph).check()
         if verdict.consistent:
@@ -170,9 +180,10 @@ def _assemble(
 
 
 def _location_choices(
-    events: Sequence[Event], rmw: frozenset[tuple[int, int]], loc: str
+    events: Sequence[Event], rmw: frozenset[tuple[int, int]], loc: str, prune: bool = True
 ) -> Iterator[tuple[dict[int, int], tuple[str, tuple[int, ...]]]]:
-    """The (rf, co) choices at ``loc`` that pass coherence and atomicity there."""
+    """The (rf, co) choices at ``loc`` that pass coherence and atomicity there
+    (every choice when ``prune`` is False)."""
     idx = [i for i, e in enumerate(events) if e.loc == loc and e.kind is not Kind.F]
     init = [i for i in idx if events[i].is_init]
     writes = [i for i in idx if events[i].kind is Kind.W and not events[i].is_init]
@@ -189,7 +200,9 @@ def _location_choices(
         pos = {w: k for k, w in enumerate(order)}
         for pick in itertools.product(*sources):
             rf = dict(zip(reads, pick, strict=True))
-            if _atomic_ok(events, rf, pos, order, pairs) and _coherent(events, idx, rf, order):
+            if not prune or (
+                _atomic_ok(events, rf, pos, order, pairs) and _coherent(events, idx, rf, order)
+            ):
                 yield rf, (loc, order)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from ctxcheck.lkmm.events import Event, Kind, Value
 from ctxcheck.lkmm.relation import Rel
@@ -38,6 +39,10 @@ class Graph:
     addr: frozenset[tuple[int, int]] = field(default_factory=frozenset)
     data: frozenset[tuple[int, int]] = field(default_factory=frozenset)
     ctrl: frozenset[tuple[int, int]] = field(default_factory=frozenset)
+    #: cache of the relations that depend only on events, po and dependencies;
+    #: graphs that differ only in rf and co may share one (never share it
+    #: between graphs with different events)
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n(self) -> int:

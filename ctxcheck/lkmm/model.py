@@ -20,9 +20,10 @@ rf/co construction needs no relations of its own here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar
 
 from ctxcheck.lkmm.events import Kind
 from ctxcheck.lkmm.graph import Graph
@@ -49,6 +50,31 @@ class Judgement:
     @property
     def consistent(self) -> bool:
         return self.failed is None
+
+
+T = TypeVar("T")
+
+
+def static(fn: Callable[[Lkmm], T]) -> cached_property[T]:
+    """A relation that depends only on the events, po and the dependencies.
+
+    It is the same for every rf and co choice over one set of thread runs,
+    so it is kept in ``graph.shared``, which the enumeration gives all the
+    candidates of one combination of runs.  (Relations that also need rf or
+    co use ``cached_property`` and are recomputed per candidate.)
+    """
+    key = fn.__name__
+
+    def get(self: Lkmm) -> T:
+        cache = self.g.shared
+        if key not in cache:
+            cache[key] = fn(self)
+        value: T = cache[key]
+        return value
+
+    get.__name__ = key
+    get.__doc__ = fn.__doc__
+    return cached_property(get)
 
 
 class Lkmm:
@@ -83,50 +109,50 @@ class Lkmm:
         """The initial writes."""
         return self.g.init
 
-    @cached_property
+    @static
     def Plain(self) -> int:  # noqa: N802
         """Accesses with no annotation: neither READ_ONCE-like nor atomic nor lock."""
         return self._tags(None, "plain") & self.M
 
-    @cached_property
+    @static
     def Marked(self) -> int:  # noqa: N802
         """Everything that is not a plain access (fences included, as in the bell)."""
         return ((1 << self.n) - 1) & ~self.Plain
 
-    @cached_property
+    @static
     def Acquire(self) -> int:  # noqa: N802
         """smp_load_acquire, _acquire RMW reads, and LKR (lock.cat)."""
         return self._tags(Kind.R, "acquire", "lkr")
 
-    @cached_property
+    @static
     def Release(self) -> int:  # noqa: N802
         """smp_store_release, rcu_assign_pointer, _release RMW writes, and UL."""
         return self._tags(Kind.W, "release", "ul")
 
-    @cached_property
+    @static
     def Noreturn(self) -> int:  # noqa: N802
         """The read of a non-value-returning RMW (atomic_inc and friends)."""
         return self._tags(Kind.R, "noreturn")
 
-    @cached_property
+    @static
     def not_noreturn(self) -> int:
         """``~Noreturn``: every event but the reads of non-returning RMWs."""
         return ((1 << self.n) - 1) & ~self.Noreturn
 
-    @cached_property
+    @static
     def RMW(self) -> int:  # noqa: N802
         """Events of atomic RMW instructions (not of lock acquisitions)."""
         return self.g.mask(e.rmw and e.tag not in ("lkr", "lkw") for e in self.g.events)
 
-    @cached_property
+    @static
     def LKR(self) -> int:  # noqa: N802
         return self._tags(Kind.R, "lkr")
 
-    @cached_property
+    @static
     def LKW(self) -> int:  # noqa: N802
         return self._tags(Kind.W, "lkw")
 
-    @cached_property
+    @static
     def UL(self) -> int:  # noqa: N802
         return self._tags(Kind.W, "ul")
 
@@ -136,11 +162,11 @@ class Lkmm:
 
     # == base relations ======================================================
 
-    @cached_property
+    @static
     def po(self) -> Rel:
         return self.g.po
 
-    @cached_property
+    @static
     def po_loc(self) -> Rel:
         """``po-loc``: program order between accesses to one location."""
         return self.po & self.g.loc
@@ -180,7 +206,7 @@ class Lkmm:
 
     # == dependencies (bell: carried through plain stores and loads) =========
 
-    @cached_property
+    @static
     def _raw_data(self) -> Rel:
         return Rel.of_pairs(self.n, self.g.data)
 
@@ -208,12 +234,12 @@ class Lkmm:
 
     # == release / acquire and fences ========================================
 
-    @cached_property
+    @static
     def acq_po(self) -> Rel:
         """``acq-po``: an acquire ordered before everything po-after it."""
         return self.po.restrict(self.Acquire, self.M)
 
-    @cached_property
+    @static
     def po_rel(self) -> Rel:
         """``po-rel``: everything po-before a release ordered before it."""
         return self.po.restrict(self.M, self.Release)
@@ -225,22 +251,32 @@ class Lkmm:
         even of another lock variable)."""
         return self.po.ran(self.UL).seq(self.po | self.rf).ran(self.LKR).seq(self.po)
 
-    @cached_property
+    @static
     def R4rmb(self) -> int:  # noqa: N802
         """Reads that smp_rmb() orders: not those of non-returning atomics."""
         return self.R & self.not_noreturn
 
-    @cached_property
+    @static
     def rmb(self) -> Rel:
         return self.fencerel(self.fence("rmb")).restrict(self.R4rmb, self.R4rmb)
 
-    @cached_property
+    @static
     def wmb(self) -> Rel:
         return self.fencerel(self.fence("wmb")).restrict(self.W, self.W)
 
     @cached_property
     def mb(self) -> Rel:
         """Full barriers: smp_mb(), and the RMW / lock forms of smp_mb__*()."""
+        if not self.fence("after-unlock-lock"):
+            return self._mb_static
+        m, po = self.M, self.po
+        unlock_lock = po.restrict(m, self.UL).seq(self.co | po).ran(self.LKW)
+        unlock_lock = unlock_lock.seq(self.fencerel(self.fence("after-unlock-lock"))).ran(m)
+        return self._mb_static | unlock_lock
+
+    @static
+    def _mb_static(self) -> Rel:
+        """The clauses of mb that need no rf or co (all but after-unlock-lock)."""
         m, po = self.M, self.po
         full = self.fencerel(self.fence("mb")).restrict(m, m)
         before = self.fencerel(self.fence("before-atomic")).restrict(m, self.RMW)
@@ -249,11 +285,9 @@ class Lkmm:
         after = after.ran(m)
         spin = po.opt().dom(m).ran(self.LKW).seq(self.fencerel(self.fence("after-spinlock")))
         spin = spin.ran(m)
-        unlock_lock = po.restrict(m, self.UL).seq(self.co | po).ran(self.LKW)
-        unlock_lock = unlock_lock.seq(self.fencerel(self.fence("after-unlock-lock"))).ran(m)
-        return full | before | after | spin | unlock_lock
+        return full | before | after | spin
 
-    @cached_property
+    @static
     def gp(self) -> Rel:
         """Grace periods: synchronize_rcu() / synchronize_srcu() as fences."""
         return self.po.ran(self.fence("sync-rcu", "sync-srcu")).seq(self.po.opt())
@@ -273,7 +307,7 @@ class Lkmm:
         """``fence``: every fence-like ordering, rmb and wmb included."""
         return self.nonrw_fence | self.wmb | self.rmb
 
-    @cached_property
+    @static
     def barrier(self) -> Rel:
         """``barrier``: the compiler barriers, used by the mixed-accesses flag."""
         f = self.fence(
@@ -353,7 +387,7 @@ class Lkmm:
 
     # == RCU and SRCU ========================================================
 
-    @cached_property
+    @static
     def rcu_rscs(self) -> Rel:
         """Matched rcu_read_lock() / rcu_read_unlock() pairs (innermost first)."""
         return Rel.of_pairs(self.n, self._matched("rcu-lock", "rcu-unlock"))
@@ -370,7 +404,7 @@ class Lkmm:
                     pairs.append((stack.pop(), i))
         return pairs
 
-    @cached_property
+    @static
     def unbalanced_rcu(self) -> bool:
         """The bell's unbalanced-rcu-locking flag."""
         rs = self.rcu_rscs
@@ -398,6 +432,8 @@ class Lkmm:
 
         The cat defines it by recursion; this is its least fixed point.
         """
+        if not self.fence("sync-rcu", "sync-srcu"):
+            return Rel(self.n)  # no grace period: every disjunct starts or ends in one
         gp = self._id(self.fence("sync-rcu"))
         sgp = self._id(self.fence("sync-srcu"))
         rsi = self.rcu_rscs.inv()
@@ -429,6 +465,8 @@ class Lkmm:
     @cached_property
     def rb(self) -> Rel:
         """RCU-before: ordering that a grace period imposes on read sections."""
+        if self.rcu_fence.is_empty():
+            return Rel(self.n)
         mid = self.prop.seq(self.po).seq(self.rcu_fence).seq(self.po.opt())
         return mid.seq(self.hb.star()).seq(self.pb.star()).ran(self.Marked)
 
@@ -491,6 +529,8 @@ class Lkmm:
     @cached_property
     def plain_incoherence(self) -> Rel:
         """wr-incoh | rw-incoh | ww-incoh: plain accesses seeing time backwards."""
+        if not self.Plain:
+            return Rel(self.n)  # pre-race is empty
         pr = self.pre_race
         wr = pr & self.rf & self.rw_xbstar.inv()
         rw = pr & self.fr & self.wr_vis.inv()
@@ -500,6 +540,8 @@ class Lkmm:
     @cached_property
     def races(self) -> Rel:
         """ww-race | wr-race | rw-race: the pairs herd7 flags as data-race."""
+        if not self.Plain:
+            return Rel(self.n)
         pr = self.pre_race
         marked_w = Rel.product(self.n, self.Marked, self.W)
         w_marked = Rel.product(self.n, self.W, self.Marked)
@@ -512,6 +554,8 @@ class Lkmm:
     @cached_property
     def mixed_accesses(self) -> Rel:
         """Plain writes and marked accesses to one location, unseparated by barriers."""
+        if not self.Plain & self.W:
+            return Rel(self.n)
         pl = self.po_loc - self.barrier
         plain_w = self.Plain & self.W
         return pl.restrict(plain_w, self.Marked & self.M) | pl.restrict(

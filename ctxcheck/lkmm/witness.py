@@ -10,6 +10,7 @@ visible to which CPU when it read.
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 
 from ctxcheck.lkmm.events import Event, fmt_value
 from ctxcheck.lkmm.graph import Graph
@@ -33,6 +34,8 @@ def names(graph: Graph) -> dict[int, str]:
 def describe(e: Event) -> str:
     """``W[once] x=1`` plus the primitive it came from."""
     text = e.short()
+    if e.is_fence and e.tag == "mb" and e.label not in ("smp_mb()", "smp_store_mb()"):
+        return f"{text}  (implied by {e.label})"
     if e.label and not e.label.startswith("plain"):
         text += f"  {e.label}"
     return text
@@ -95,8 +98,21 @@ def stale_reads(graph: Graph) -> list[str]:
     return out
 
 
-def draw(graph: Graph) -> str:
-    """The whole picture of one execution."""
+def race_lines(graph: Graph, races: Sequence[tuple[int, int]]) -> list[str]:
+    """The pairs the data-race flag names, one line each."""
+    nm = names(graph)
+    out = []
+    for a, b in races:
+        ea, eb = graph.events[a], graph.events[b]
+        out.append(
+            f"  {nm[a]} (P{ea.tid}, {ea.short()}) and {nm[b]} (P{eb.tid}, {eb.short()}): "
+            "conflicting, one plain, and not ordered"
+        )
+    return out
+
+
+def draw(graph: Graph, races: Sequence[tuple[int, int]] = ()) -> str:
+    """The whole picture of one execution (and its racing pairs, if given)."""
     parts = lanes(graph)
     co = coherence(graph)
     if co:
@@ -104,4 +120,6 @@ def draw(graph: Graph) -> str:
     stale = stale_reads(graph)
     if stale:
         parts += ["", " not yet visible (what the reordering was):", *stale]
+    if races:
+        parts += ["", " data races:", *race_lines(graph, races)]
     return "\n".join(parts)
