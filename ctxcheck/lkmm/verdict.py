@@ -109,7 +109,18 @@ def final_state(ex: Execution, keys: list[str]) -> dict[str, Value]:
 
 
 def run_test(test: Test) -> Verdict:
-    """Explore ``test`` under the LKMM and state its verdict."""
+    """Explore ``test`` under the LKMM and state its verdict.
+
+    A thread that goes wrong while it runs (a dereference of a number, an
+    unknown register) raises LitmusError naming the file and line.
+    """
+    try:
+        return _run(test)
+    except LitmusError as err:
+        raise err.at(test.path) from None
+
+
+def _run(test: Test) -> Verdict:
     start = time.perf_counter()
     prog = to_program(test)
     keys = observed_keys(test)
