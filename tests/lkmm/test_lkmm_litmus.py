@@ -99,3 +99,20 @@ def test_a_sometimes_witness_reaches_the_condition() -> None:
     v = _verdict(HERE / "litmus" / "MP+poonceonces.litmus")
     assert v.witness is not None
     assert condition.holds(v.test.cond, final_state(v.witness, v.keys))
+
+
+def test_the_docs_table_is_current() -> None:
+    import re
+
+    from ctxcheck.lkmm.table import table
+
+    doc = (REPO / "docs" / "lkmm-litmus-table.md").read_text()
+    blocks = re.findall(r"<!-- table: (\S+) -->\n(.*?)<!-- end table -->", doc, re.DOTALL)
+    assert [folder for folder, _ in blocks] == [
+        "tests/lkmm/litmus",
+        "tests/lkmm/extra",
+        "docs/litmus",
+    ]
+    for folder, text in blocks:
+        assert text == table(REPO / folder), f"regenerate: python3 -m ctxcheck.lkmm.table {folder}"
+    assert "35/35 tests get their expected verdict." in doc
