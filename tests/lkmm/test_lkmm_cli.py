@@ -89,3 +89,16 @@ def test_unreadable_file_exits_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "missing.litmus" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_chapter_shows_what_the_command_prints() -> None:
+    import re
+
+    doc = (REPO / "docs" / "reviewing-barriers.md").read_text()
+    block = re.search(r"prints \(abridged\):\n\n```\n(.*?)```", doc, re.DOTALL)
+    assert block is not None
+    done = _ctxcheck(str(REPO / "docs" / "litmus" / "ctx-publish+wmb+plainreader.litmus"))
+    printed = done.stdout.splitlines()
+    for line in block.group(1).splitlines():
+        if line.strip():
+            assert line.rstrip() in (p.rstrip() for p in printed), line
