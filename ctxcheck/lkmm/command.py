@@ -67,8 +67,10 @@ def to_text(v: Verdict) -> str:
     other = sorted(v.flags - {"data-race"})
     if other:
         lines.append("Flags: " + ", ".join(other))
+    if v.deadlock:
+        lines.append("No allowed execution gets to the end (DEADLOCK), or past the filter")
     if t.expected:
-        agree = "agrees" if t.expected == v.result else "DISAGREES"
+        agree = "agrees" if v.agrees else "DISAGREES"
         lines.append(f"Expected (Result: line): {t.expected} -- {agree}")
     lines.append(
         f"Explored {v.stats.candidates} candidate executions, {v.executions} allowed, "
@@ -97,6 +99,8 @@ def to_json(v: Verdict) -> dict[str, Any]:
         "data_race": v.data_race,
         "file": t.path,
         "expected": t.expected,
+        "agrees": v.agrees if t.expected else None,
+        "deadlock": v.deadlock,
         "condition": f"{t.quantifier} {condition.show(t.cond)}",
         "positive": v.matching,
         "negative": len(v.states) - v.matching,

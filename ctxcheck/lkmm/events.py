@@ -80,8 +80,9 @@ class Event:
     ``tid`` is -1 for the initial writes, which belong to no thread.  ``index``
     is the position in the thread's program order.  ``rmw`` marks the read and
     write halves of one atomic read-modify-write (including a lock
-    acquisition).  ``label`` is the source text that produced the event and
-    ``line`` its line, for witnesses a reviewer can hold beside the code.
+    acquisition), and the read of a failed conditional RMW.  ``label`` is the
+    source text that produced the event and ``line`` its line, for witnesses a
+    reviewer can hold beside the code.
     """
 
     tid: int

@@ -141,7 +141,8 @@ class Lkmm:
 
     @static
     def RMW(self) -> int:  # noqa: N802
-        """Events of atomic RMW instructions (not of lock acquisitions)."""
+        """Events of atomic RMW instructions, a failed cmpxchg's read included
+        (not those of lock acquisitions)."""
         return self.g.mask(e.rmw and e.tag not in ("lkr", "lkw") for e in self.g.events)
 
     @static

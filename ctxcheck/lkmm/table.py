@@ -26,9 +26,10 @@ def summary(doc: str) -> str:
 
 def row(v: Verdict) -> str:
     t = v.test
-    agree = "yes" if v.result == t.expected else "**NO**"
+    agree = "yes" if v.agrees else "**NO**"
     return (
-        f"| `{t.name}` | {summary(t.doc)} | {t.expected} | {v.result} | {agree} | "
+        f"| `{t.name}` | {summary(t.doc)} | {t.expected} | "
+        f"{'DEADLOCK' if v.deadlock else v.result} | {agree} | "
         f"{len(v.states)} | {'yes' if v.data_race else 'no'} |"
     )
 
@@ -36,7 +37,7 @@ def row(v: Verdict) -> str:
 def table(folder: Path) -> str:
     """The Markdown table of every ``*.litmus`` file in ``folder``."""
     verdicts = [run_test(load(str(p))) for p in sorted(folder.glob("*.litmus"))]
-    agree = sum(v.result == v.test.expected for v in verdicts)
+    agree = sum(v.agrees for v in verdicts)
     lines = [
         "| test | what it checks | expected (Result:) | ctxcheck | agrees | states | data race |",
         "| --- | --- | --- | --- | --- | --- | --- |",

@@ -157,8 +157,10 @@ _RMW_TAGS = {
 
 def _rmw(run: _Run, op_no: int, op: Rmw, value: Value) -> Value:
     new = op.update(value)
-    if new is None:  # failed conditional RMW: a relaxed read, no ordering
-        run.read_of_op[op_no] = run.add(op, Kind.R, "once", op.loc, value)
+    if new is None:  # failed conditional RMW: a relaxed read, no ordering of
+        # its own, but still an event of an RMW instruction (RMW in the cat),
+        # which smp_mb__before_atomic() / smp_mb__after_atomic() make full
+        run.read_of_op[op_no] = run.add(op, Kind.R, "once", op.loc, value, rmw=True)
         return value
     rtag, wtag = _RMW_TAGS[op.order]
     if op.order == "mb":

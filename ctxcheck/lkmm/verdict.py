@@ -41,6 +41,18 @@ class Verdict:
     executions: int = 0
     keys: list[str] = field(default_factory=list)
 
+    @property
+    def deadlock(self) -> bool:
+        """No allowed execution reaches the end (or gets past the filter)."""
+        return not self.states
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the verdict is the test's ``Result:`` line."""
+        if self.test.expected == "DEADLOCK":
+            return self.deadlock
+        return self.result == self.test.expected
+
 
 def load(path: str) -> Test:
     """Read and parse ``path``; LitmusError (naming the file) when it cannot."""

@@ -257,6 +257,15 @@ class _Call:
             return Fence("sync-srcu", loc, **m)
         return None
 
+    def add_unless(self) -> Update:
+        """atomic_add_unless(v, a, u) adds a unless v is u; atomic_inc_not_zero(v)
+        adds 1 unless v is 0."""
+        amount, unless = (1, 0) if self.prim.amount else (self.vals[0][0], self.vals[1][0])
+        if not isinstance(amount, int):
+            raise LitmusError(f"{self.e.name}: the amount must be a number", line=self.e.line)
+        add = _arith("+", amount, self.e.line)
+        return lambda old: None if old == unless else add(old)
+
     def rmw(self, loc: str, m: Meta) -> Gen:
         p = self.prim
         data: Deps = frozenset()
@@ -267,6 +276,8 @@ class _Call:
             update = _const(new)
         elif p.what == "cmpxchg":
             update = _cas(self.vals[0][0], self.vals[1][0])
+        elif p.what == "add-unless":
+            update = self.add_unless()
         else:
             amount = p.amount if p.amount is not None else self.vals[0][0]
             if not isinstance(amount, int):
@@ -274,6 +285,8 @@ class _Call:
             update = _arith(p.arith, amount, self.e.line)
         op = Rmw(loc, update, p.order, data=data, **m)
         old, deps = yield from self.st.emit(op)
+        if p.what == "add-unless":
+            return int(update(old) is not None), deps
         if p.what != "op" or p.returns == "old":
             return old, deps
         new_value = update(old)

@@ -78,7 +78,7 @@ _BINARY_LEVELS = [
     ("+", "-"),
     ("*", "/", "%"),
 ]
-_RESULT = re.compile(r"Result:\s*(Always|Sometimes|Never)([ \t]+DATARACE)?")
+_RESULT = re.compile(r"Result:\s*(Always|Sometimes|Never|DEADLOCK)([ \t]+DATARACE)?")
 
 
 def parse(text: str, path: str = "") -> Test:

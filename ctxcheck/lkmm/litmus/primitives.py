@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Prim:
-    """``what`` is load, store, store-mb, fence, xchg, cmpxchg, op, lock,
-    trylock, unlock, islocked, srcu-lock, srcu-unlock or sync-srcu; ``tag``
+    """``what`` is load, store, store-mb, fence, xchg, cmpxchg, op,
+    add-unless, lock, trylock, unlock, islocked, srcu-lock, srcu-unlock or
+    sync-srcu; ``tag``
     the access tag or fence tag; ``order`` an RMW's ordering; ``arith`` and
     ``returns`` describe an atomic_*() (``+``/``-`` with constant ``amount``
     or the ``V`` argument; returns ``none``, ``new``, ``old``, ``zero`` or
@@ -100,6 +101,8 @@ PRIMS.update(
         "atomic_dec_and_test": Prim("L", "op", order="mb", arith="-", amount=1, returns="zero"),
         "atomic_inc_and_test": Prim("L", "op", order="mb", arith="+", amount=1, returns="zero"),
         "atomic_add_negative": Prim("VL", "op", order="mb", arith="+", returns="negative"),
+        "atomic_add_unless": Prim("LVV", "add-unless", order="mb"),
+        "atomic_inc_not_zero": Prim("L", "add-unless", order="mb", amount=1),
     }
 )
 

@@ -156,6 +156,8 @@ class Test:
     cond: Cond
     filter: Cond | None = None
     locations: tuple[str, ...] = field(default=())
-    expected: str | None = None  # the "Result:" line of the doc comment
+    #: the "Result:" line of the doc comment: Always, Sometimes, Never, or
+    #: DEADLOCK (no execution gets to the end, or past the filter)
+    expected: str | None = None
     expected_race: bool | None = None  # "Result: ... DATARACE"
     path: str = ""
