@@ -130,6 +130,8 @@ def run_test(test: Test) -> Verdict:
         return _run(test)
     except LitmusError as err:
         raise err.at(test.path) from None
+    except RecursionError:
+        raise LitmusError("expressions nested too deeply to run", path=test.path) from None
 
 
 def _run(test: Test) -> Verdict:

@@ -102,3 +102,17 @@ def test_the_chapter_shows_what_the_command_prints() -> None:
     for line in block.group(1).splitlines():
         if line.strip():
             assert line.rstrip() in (p.rstrip() for p in printed), line
+
+
+def test_leading_zero_and_deep_nesting_are_not_tracebacks(tmp_path: Path) -> None:
+    path = tmp_path / "odd.litmus"
+    path.write_text("C t\n{}\nP0(int *x)\n{\n\tWRITE_ONCE(*x, 010);\n}\nexists (x=10)\n")
+    done = _ctxcheck(str(path), "--json")
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["result"] == "Always"
+    deep = "(" * 3000 + "1" + ")" * 3000
+    path.write_text(f"C t\n{{}}\nP0(int *x)\n{{\n\tWRITE_ONCE(*x, {deep});\n}}\nexists (x=1)\n")
+    done = _ctxcheck(str(path))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "nested too deeply" in done.stderr

@@ -87,6 +87,8 @@ def parse(text: str, path: str = "") -> Test:
         return _parse(text, path)
     except LitmusError as err:
         raise err.at(path) from None
+    except RecursionError:
+        raise LitmusError("expressions or blocks nested too deeply", path=path) from None
 
 
 def _parse(text: str, path: str) -> Test:
@@ -266,7 +268,8 @@ class _Parser:
     def number(self) -> int:
         if self.tok.kind != "num":
             raise self.error(f"expected a number but found {self.tok.text!r}")
-        return int(self.take().text, 0)
+        text = self.take().text
+        return int(text, 16) if text[:2] in ("0x", "0X") else int(text, 10)
 
     def type_words(self) -> list[str]:
         words = []
