@@ -64,7 +64,7 @@ class Stats:
     consistent: int = 0
 
 
-def value_domains(program: Program) -> dict[str, frozenset[Value]]:
+def value_domains(program: Program, *, justify: bool = True) -> dict[str, frozenset[Value]]:
     """The values each location may hold: a least fixed point from the initial values.
 
     A round runs every thread with its reads given the values known so far,
@@ -73,7 +73,9 @@ def value_domains(program: Program) -> dict[str, frozenset[Value]]:
     the combination.  A value enters only when something that can happen
     writes it, so a counter that two threads increment stops at 2, and no
     value is ever made out of thin air (as in herd7, whose values are solved
-    from the initial state).
+    from the initial state).  ``justify=False`` keeps every value any run
+    writes (a superset, finite only for programs that write constants): the
+    reference the tests hold the justified domains to.
     """
     domain = {loc: frozenset([v]) for loc, v in program.init.items()}
     for _ in range(MAX_DOMAIN_ROUNDS):
@@ -81,7 +83,7 @@ def value_domains(program: Program) -> dict[str, frozenset[Value]]:
         grown = {loc: set(vals) for loc, vals in domain.items()}
         for combo in itertools.product(*runs):
             written = _written(combo)
-            if _justified(program, combo, written):
+            if not justify or _justified(program, combo, written):
                 for loc, value in written:
                     grown.setdefault(loc, set()).add(value)
         frozen = {loc: frozenset(vals) for loc, vals in grown.items()}
@@ -115,16 +117,16 @@ def _justified(program: Program, combo: Sequence[Trace], written: set[tuple[str,
 
 
 def executions(
-    program: Program, stats: Stats | None = None, *, prune: bool = True
+    program: Program, stats: Stats | None = None, *, prune: bool = True, justify: bool = True
 ) -> Iterator[Execution]:
     """Every LKMM-consistent execution of ``program``.
 
     ``prune=False`` skips the per-location coherence and atomicity filter and
     hands every candidate to the full check: the reference the tests hold
-    the filter to.
+    the filter to; ``justify=False`` likewise for the value domains.
     """
     stats = stats if stats is not None else Stats()
-    domain = value_domains(program)
+    domain = value_domains(program, justify=justify)
     runs = [traces(tid, p, domain) for tid, p in enumerate(program.threads)]
     stats.thread_runs = sum(len(r) for r in runs)
     for combo in itertools.product(*runs):
