@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ctxcheck.errors import CtxcheckError, ModelError, UsageError
+from ctxcheck.lkmm import command as litmus_command
 
 EXIT_HOLDS, EXIT_VIOLATED, EXIT_ERROR, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 
@@ -154,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--dir", default=".", help="project directory: models/ and tests/ are made in it (.)"
     )
     p.add_argument("--force", action="store_true", help="overwrite existing files")
+
+    litmus_command.add_parser(sub)
     return parser
 
 
@@ -380,7 +383,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": _cmd_list, "check": _cmd_check, "replay": _cmd_replay, "render": _cmd_render,
-    "prove": _cmd_prove, "bench": _cmd_bench, "new": _cmd_new,
+    "prove": _cmd_prove, "bench": _cmd_bench, "new": _cmd_new, "litmus": litmus_command.run,
 }  # fmt: skip
 
 
