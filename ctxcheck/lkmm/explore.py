@@ -25,7 +25,8 @@ from typing import Any
 from ctxcheck.errors import CtxcheckError
 from ctxcheck.lkmm.events import Event, Kind, Value
 from ctxcheck.lkmm.graph import Graph
-from ctxcheck.lkmm.model import Judgement, Lkmm
+from ctxcheck.lkmm.judgement import Judgement
+from ctxcheck.lkmm.model import Lkmm
 from ctxcheck.lkmm.relation import Rel
 from ctxcheck.lkmm.thread import ThreadProgram, Trace, traces
 

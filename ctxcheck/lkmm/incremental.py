@@ -27,7 +27,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ctxcheck.lkmm.graph import Graph
-from ctxcheck.lkmm.model import Judgement, Lkmm
+from ctxcheck.lkmm.judgement import Judgement
+from ctxcheck.lkmm.model import Lkmm
 
 
 def judge(graph: Graph) -> Judgement:

@@ -21,35 +21,16 @@ rf/co construction needs no relations of its own here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
 
 from ctxcheck.lkmm.events import Kind
 from ctxcheck.lkmm.graph import Graph
+from ctxcheck.lkmm.judgement import Judgement
 from ctxcheck.lkmm.relation import Rel
 
 #: The consistency axioms, in the order linux-kernel.cat states them.
 AXIOMS = ("coherence", "atomic", "happens-before", "propagation", "rcu", "plain-coherence")
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """What the model says of one candidate execution.
-
-    ``failed`` names the first axiom that forbids it (None: allowed) and
-    ``cycle`` gives the events of a witness cycle (or offending pair) of that
-    axiom; ``flags`` are the cat file's flags raised by an allowed execution.
-    """
-
-    failed: str | None
-    cycle: tuple[int, ...] = ()
-    flags: frozenset[str] = field(default_factory=frozenset)
-    races: tuple[tuple[int, int], ...] = ()
-
-    @property
-    def consistent(self) -> bool:
-        return self.failed is None
 
 
 T = TypeVar("T")
