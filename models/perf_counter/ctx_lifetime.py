@@ -30,9 +30,11 @@ from __future__ import annotations
 
 from ctxcheck import Config, Expectation, Kernel, Machine, Model, Param
 from ctxcheck.kernel import Steps
+from models.perf_counter.cite import cite
 from models.perf_counter.kernel import do_exit, fput, sys_perf_counter_open, task_struct
 from models.perf_counter.system import PerfSystem, new_system, new_task, variants
 from properties import ALL
+from properties.enable import late_start
 
 
 def open_close(k: Kernel, s: PerfSystem, target: task_struct) -> Steps:
@@ -43,7 +45,7 @@ def open_close(k: Kernel, s: PerfSystem, target: task_struct) -> Steps:
 
 
 def setup(m: Machine, cfg: Config) -> PerfSystem:
-    s = new_system(m, cfg, cfg["cpus"], failures=bool(cfg["failures"]))
+    s = new_system(m, cfg, cfg["cpus"], failures=bool(cfg["failures"]), late_start=late_start)
     s.getfd_failures = bool(cfg["failures"])
     cpu0 = s.cpus[0]
     target = new_task(m, s, "T", cpu0, current=True)
@@ -90,5 +92,6 @@ MODEL = Model(
             finding=True,
         ),
     ),
+    cite=cite,
     max_steps=1000,
 )

@@ -38,9 +38,11 @@ from __future__ import annotations
 
 from ctxcheck import Config, Expectation, Kernel, Machine, Model, Param
 from ctxcheck.kernel import Steps
+from models.perf_counter.cite import cite
 from models.perf_counter.kernel import do_exit, file, fput
 from models.perf_counter.system import PerfSystem, new_system, new_task, opened_counter, variants
 from properties import ALL
+from properties.enable import late_start
 
 
 def monitor_close(k: Kernel, s: PerfSystem, filp: file) -> Steps:
@@ -49,7 +51,7 @@ def monitor_close(k: Kernel, s: PerfSystem, filp: file) -> Steps:
 
 
 def setup(m: Machine, cfg: Config) -> PerfSystem:
-    s = new_system(m, cfg, cfg["cpus"])
+    s = new_system(m, cfg, cfg["cpus"], late_start=late_start)
     cpu0 = s.cpus[0]
     target = new_task(m, s, "T", cpu0, current=True)
     for i in range(cfg["counters"]):
@@ -112,5 +114,6 @@ MODEL = Model(
             "the parent commit, back)",
         ),
     ),
+    cite=cite,
     max_steps=1000,
 )

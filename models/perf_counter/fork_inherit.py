@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from ctxcheck import Config, Expectation, Kernel, Machine, Model, Param
 from ctxcheck.kernel import Steps
+from models.perf_counter.cite import cite
 from models.perf_counter.kernel import (
     do_exit,
     file,
@@ -34,6 +35,7 @@ from models.perf_counter.kernel import (
 )
 from models.perf_counter.system import PerfSystem, new_system, new_task, opened_counter, variants
 from properties import ALL
+from properties.enable import late_start
 
 
 def child_runs(k: Kernel, s: PerfSystem, child: task_struct) -> Steps:
@@ -59,7 +61,7 @@ def close_all(k: Kernel, s: PerfSystem, files: list[file]) -> Steps:
 
 
 def setup(m: Machine, cfg: Config) -> PerfSystem:
-    s = new_system(m, cfg, 2, failures=bool(cfg["failures"]))
+    s = new_system(m, cfg, 2, failures=bool(cfg["failures"]), late_start=late_start)
     cpu0, cpu1 = s.cpus
     parent = new_task(m, s, "P", cpu0, current=True)
     child = new_task(m, s, "A", cpu1, current=True)
@@ -103,5 +105,6 @@ MODEL = Model(
             finding=True,
         ),
     ),
+    cite=cite,
     max_steps=1000,
 )
