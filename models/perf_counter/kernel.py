@@ -294,7 +294,7 @@ def __perf_install_in_context(k: Kernel, s: PerfSystem, counter: perf_counter) -
             # hunk @@ -568: adopt a NULL task_ctx when ctx->task is current
             if not s.v.install_task_ctx:
                 return
-            if task_ctx is not None or task is not k.current:  # K589
+            if task_ctx is not None or task is not k.current:
                 return
             yield k.store(cpuctx.task_ctx, ctx)  # K591
     flags = yield from k.spin_lock_irqsave(ctx.lock)  # K594 P575
@@ -345,7 +345,7 @@ def __perf_counter_enable(k: Kernel, s: PerfSystem, counter: perf_counter) -> St
             # hunk @@ -693: adopt a NULL task_ctx when ctx->task is current
             if not s.v.enable_task_ctx:
                 return
-            if task_ctx is not None or task is not k.current:  # K716
+            if task_ctx is not None or task is not k.current:
                 return
             yield k.store(cpuctx.task_ctx, ctx)  # K718
     flags = yield from k.spin_lock_irqsave(ctx.lock)  # K721 P699
@@ -985,7 +985,7 @@ def __perf_counter_exit_task(
     else:  # the child == current branch (the WARN makes sure)
         flags = yield k.local_irq_save()  # P3318
         cpuctx = this_cpuctx(k, s)
-        yield from counter_sched_out(k, child_counter, cpuctx, child_ctx)  # P3323
+        yield from counter_sched_out(k, child_counter, cpuctx, child_ctx)  # group_sched_out
         yield from list_del_counter(k, s, child_counter, child_ctx)  # P3326
         yield k.local_irq_restore(flags)  # P3329
     parent_counter = yield k.load(child_counter.parent)  # K3366 P3332
