@@ -30,6 +30,7 @@ FACTS = MODELS / "facts.csv"
 #: model helpers that stand for (part of) a kernel function of another name
 ALIASES = {
     "_err_put_context": "sys_perf_counter_open",
+    "_err_free_put_context": "sys_perf_counter_open",
     "_find_get_context_c93f7669": "find_get_context",
 }
 

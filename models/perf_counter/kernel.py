@@ -654,17 +654,18 @@ def perf_counter_alloc(
     )
     if counter is None:
         return None
-    if s.v.dynamic_ctx:  # hunk @@ -2985: get_ctx(ctx)
-        if s.v.attach_exit_fix and ctx in s.opening:
-            s.opening.remove(ctx)  # the opener's reference is now the counter's
-        else:
-            yield from get_ctx(k, s, ctx)  # K3062
+    takes_over = s.v.attach_exit_fix and ctx in s.opening
+    if s.v.dynamic_ctx and not takes_over:  # hunk @@ -2985: get_ctx(ctx)
+        yield from get_ctx(k, s, ctx)  # K3062
         counter.ctx_ref = True
     if s.pmu_failures:
         ok = yield k.choose(True, False, label="pmu init")  # K3102 P3027
         if not ok:  # no PMU, or its init returned an error
             yield k.kfree(counter)  # K3108 P3033
             return None
+    if takes_over:  # c93f7669: the opener's reference is now the counter's
+        s.opening.remove(ctx)
+        counter.ctx_ref = True
     if s.tick:  # only the tick reads the global count
         yield k.atomic_inc(s.perf.nr_counters)  # K3114 P3039
     return counter
@@ -701,29 +702,51 @@ def sys_perf_counter_open(
         file, may_fail=s.getfd_failures, private_data=counter
     )
     if filp is None:  # err_free_put_context: kfree, no put_ctx
-        yield k.kfree(counter)  # K3219 P3144
-        yield from _err_put_context(k, s, ctx)
+        yield from _err_free_put_context(k, s, ctx, counter)
         return None
     s.files.append(filp)
+    got = filp
     if fdt is not None:
-        yield k.store(fdt.fd, filp)  # anon_inode_getfd's fd_install
-        if (yield k.load(fdt.fd)) is not filp:  # K3202 P3127: fget_light
-            yield k.kfree(counter)  # K3219 P3144
-            yield from _err_put_context(k, s, ctx)
+        yield k.store(fdt.fd, filp)  # anon_inode_getfd's fd_install: the fd is live
+        got = yield from fget_light(k, fdt)  # K3202 P3127
+        if got is None:  # err_free_put_context, with ret = the fd
+            yield from _err_free_put_context(k, s, ctx, counter)
             return None
     yield k.store(counter.filp, filp)  # K3206 P3131
     yield k.mutex_lock(ctx.mutex)  # K3207 P3132
     yield from perf_install_in_context(k, s, ctx, counter)
     yield k.mutex_unlock(ctx.mutex)  # K3209 P3134
+    if fdt is not None and got is not None:
+        yield from fput(k, s, got)  # K3211 P3136: fput_light(counter_file)
     yield from s.observe_enabled(k, counter, "sys_perf_counter_open")
     return filp
+
+
+def fget_light(k: Kernel, fdt: Any) -> Steps:
+    """fget_light in a task whose file table is shared: a referenced file, or None."""
+    yield k.rcu_read_lock()
+    filp = yield k.load(fdt.fd)
+    if filp is not None and not (yield k.atomic_inc_not_zero(filp.f_count)):
+        filp = None
+    yield k.rcu_read_unlock()
+    return filp
+
+
+def _err_free_put_context(
+    k: Kernel, s: PerfSystem, ctx: perf_counter_context, counter: perf_counter
+) -> Steps:
+    """err_free_put_context: kfree(counter) (no free_counter, no put_ctx at a63eaf34)."""
+    if s.v.attach_exit_fix and counter.ctx_ref:
+        counter.ctx_ref = False  # c93f7669: the reference goes back to the error path
+        s.opening.append(ctx)
+    yield k.kfree(counter)  # K3219 P3144
+    yield from _err_put_context(k, s, ctx)
 
 
 def _err_put_context(k: Kernel, s: PerfSystem, ctx: perf_counter_context) -> Steps:
     """err_put_context: put_context; after c93f7669 also put_ctx of the caller's reference."""
     if s.v.attach_exit_fix and ctx in s.opening:
-        s.opening.remove(ctx)
-        yield from put_ctx(k, s, ctx, lambda: None)
+        yield from put_ctx(k, s, ctx, lambda: s.opening.remove(ctx))
     yield from put_context(k, ctx)  # K3222 P3147
 
 
@@ -743,6 +766,10 @@ def free_counter(k: Kernel, s: PerfSystem, counter: perf_counter) -> Steps:
     """free_counter; perf_pending_sync and ->destroy are left out."""
     if s.tick:  # only the tick reads the global count
         yield k.atomic_dec(s.perf.nr_counters)  # K1324 P1254
+    if counter.tracks:  # hw_event.mmap, .munmap and .comm (constant)
+        yield k.atomic_dec(s.perf.nr_mmap_tracking)  # K1326 P1256
+        yield k.atomic_dec(s.perf.nr_munmap_tracking)  # K1328 P1258
+        yield k.atomic_dec(s.perf.nr_comm_tracking)  # K1330 P1260
     yield k.call_rcu(free_counter_rcu, s, counter)  # K1335 P1265
 
 
@@ -773,10 +800,22 @@ def perf_release(k: Kernel, s: PerfSystem, filp: file) -> Steps:
 
 
 def fput(k: Kernel, s: PerfSystem, filp: file) -> Steps:
-    """fput: the last reference releases the counter and frees the file."""
+    """fput: the last reference releases the counter and frees the file.
+
+    Where the scenario looks files up locklessly (``s.file_rcu``), the file
+    is freed after a grace period, as the VFS does.
+    """
     if (yield k.atomic_dec_and_test(filp.f_count)):
         yield from perf_release(k, s, filp)
-        yield k.kfree(filp)
+        if s.file_rcu:
+            yield k.call_rcu(file_free, filp)
+        else:
+            yield k.kfree(filp)
+
+
+def file_free(k: Kernel, filp: file) -> Steps:
+    """The RCU callback that frees a struct file."""
+    yield k.kfree(filp)
 
 
 # ------------------------------------------------------------ read / ioctl
@@ -1032,18 +1071,19 @@ def perf_counter_exit_task(k: Kernel, s: PerfSystem, child: task_struct) -> Step
         yield from put_ctx(k, s, child_ctx, lambda: s.exit_holding.discard(child_ctx))  # K3421
 
 
-def do_exit(k: Kernel, s: PerfSystem, task: task_struct) -> Steps:
+def do_exit(k: Kernel, s: PerfSystem, task: task_struct, next_task: Any = None) -> Steps:
     """The perf part of do_exit: PF_EXITING, perf_counter_exit_task, the last schedule().
 
     The task stays current between perf_counter_exit_task and its final
-    context switch (to idle), so IPIs can still land on it there.
+    context switch (to ``next_task``, idle by default), so IPIs can still
+    land on it there.
     """
     yield k.store(task.exiting, True)  # exit_signals: PF_EXITING
     yield from perf_counter_exit_task(k, s, task)
     yield k.local_irq_disable()  # schedule(): IRQs off around the hooks
     yield from perf_counter_task_sched_out(k, s, task)
     assert task.cpu is not None
-    yield k.context_switch(task.cpu, None)
+    yield k.context_switch(task.cpu, next_task)
 
 
 # --------------------------------------------------------------- fork

@@ -57,6 +57,8 @@ class PerfSystem:
     #: 1: a preemptible kernel (a grace period may end anywhere a task is
     #: preempted); 0: not (a CPU passes no quiescent state inside a syscall)
     preempt: bool = True
+    #: files are looked up without a lock (fget_light), so they are freed through RCU
+    file_rcu: bool = False
     #: software events are delivered (perf_swcounter_event at context switch)
     sw_events: bool = False
     tasks: list[task_struct] = field(default_factory=list)

@@ -69,7 +69,7 @@ FLAVORS: dict[str, Flavor] = {
     "mutant-no-list-empty-check": Flavor(dynamic_ctx=True, list_empty_check=False),
     "mutant-no-install-task-ctx": Flavor(dynamic_ctx=True, install_task_ctx=False),
     "mutant-no-enable-task-ctx": Flavor(dynamic_ctx=True, enable_task_ctx=False),
-    "mutant-no-list-empty-check-no-exit-mutex": Flavor(
+    "mutant-no-guard-no-exit-mutex": Flavor(
         dynamic_ctx=True, list_empty_check=False, exit_ctx_mutex=False
     ),
     "mutant-no-exit-mutex": Flavor(dynamic_ctx=True, exit_ctx_mutex=False),
@@ -85,7 +85,7 @@ VARIANT_DOCS: dict[str, str] = {
     "is_active = 1 in __perf_install_in_context",
     "mutant-no-enable-task-ctx": "a63eaf34 without the cpuctx->task_ctx adoption and "
     "is_active = 1 in __perf_counter_enable",
-    "mutant-no-list-empty-check-no-exit-mutex": "a63eaf34 without the list_empty guard and "
+    "mutant-no-guard-no-exit-mutex": "a63eaf34 without the list_empty guard and "
     "without ctx->mutex in perf_counter_exit_task (both mechanisms removed)",
     "mutant-no-exit-mutex": "a63eaf34 without ctx->mutex in perf_counter_exit_task "
     "(the guard alone)",
@@ -120,7 +120,8 @@ class perf_counter(Struct):
     """struct perf_counter: the fields the context code touches.
 
     ``group_leader`` is the counter itself (groups are not modelled) and
-    ``inherit`` is ``hw_event.inherit``; both are constant for its life.
+    ``inherit`` is ``hw_event.inherit`` and ``tracks`` is ``hw_event.mmap``,
+    ``.munmap`` and ``.comm`` together; all are constant for its life.
     ``ctx_ref`` is model bookkeeping, not kernel state: True from the
     ``get_ctx`` of ``perf_counter_alloc`` until the ``put_ctx`` of
     ``free_counter_rcu``, for the refcount property.
@@ -143,6 +144,7 @@ class perf_counter(Struct):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("inherit", False)
         kwargs.setdefault("ctx_ref", False)
+        kwargs.setdefault("tracks", False)
         super().__init__(*args, **kwargs)
         self.group_leader = self
 
