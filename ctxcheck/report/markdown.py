@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ctxcheck.render.text import render_violation, reproduce_command
 from ctxcheck.report.collect import ModelReport
-from ctxcheck.report.text import verdict_line
+from ctxcheck.report.text import cited_lines, fit_violation, follow_up_lines, verdict_line
 
 
 def _cell(text: str) -> str:
@@ -42,6 +42,8 @@ def model_section(mr: ModelReport) -> list[str]:
         for row in mr.mutants:
             detail = f"`{row.prop}` in {row.steps} steps" if row.status == "CAUGHT" else row.reason
             out.append(f"| `{row.variant}` | **{row.status}** | {_cell(detail)} |")
+    if mr.follow_ups:
+        out += ["", "### Later fixes against post", "", "```", *follow_up_lines(mr, ""), "```"]
     for vr in mr.variants:
         for v in vr.result.violations:
             art = vr.artifacts.get(v.property, {})
@@ -51,7 +53,11 @@ def model_section(mr: ModelReport) -> list[str]:
                 out += [f"![lane diagram]({art['lanes']})", ""]
             if links:
                 out += ["Files: " + ", ".join(links), ""]
-            out += ["```", render_violation(vr.result, v, v.trace_file), "```"]
+            out += ["```", *fit_violation(render_violation(vr.result, v, v.trace_file)), "```"]
+            links = [f"[{line}]({url})" for _, _, line, url in cited_lines(v)]
+            if links:
+                revs = sorted({f"`{path}` at {rev}" for rev, path, _, _ in cited_lines(v)})
+                out += ["", f"Kernel lines cited ({'; '.join(revs)}): " + ", ".join(links)]
     out += ["", "Reproduce:", "", "```"]
     out += [reproduce_command(vr.result) for vr in mr.variants]
     out += ["```", ""]

@@ -1,0 +1,98 @@
+"""The committed regression proof (``reports/``) is what ``ctxcheck prove`` writes today.
+
+One fresh ``ctxcheck prove perf_counter -o reports`` runs for the module (in
+a scratch directory, so the replay paths read ``reports/...`` as in the
+committed files). Its proof.txt and proof.md must equal the committed ones
+byte for byte, and its counterexample traces the committed trace files (the
+JSON is deterministic; only timings.txt varies and is not compared). The
+same run is held to what the proof promises a reviewer: every expectation
+met, every search exhaustive, text within 80 columns, each cited kernel
+line linked to the upstream source at its commit.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ctxcheck.report.collect import ModelReport
+from ctxcheck.report.prove import run
+
+REPO = Path(__file__).resolve().parent.parent
+COMMITTED = REPO / "reports"
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[ModelReport], int]:
+    where = tmp_path_factory.mktemp("prove")
+    import os
+
+    before = Path.cwd()
+    os.chdir(where)
+    try:
+        reports, _notes, status = run(["perf_counter"], "reports")
+    finally:
+        os.chdir(before)
+    return where / "reports", reports, status
+
+
+def test_every_expectation_is_met_and_every_search_exhaustive(
+    fresh: tuple[Path, list[ModelReport], int],
+) -> None:
+    _, reports, status = fresh
+    failed = [
+        f"{mr.model.name} [{vr.variant}]: {vr.judgement.text}"
+        for mr in reports
+        for vr in mr.variants
+        if not vr.judgement.met
+    ]
+    assert status == 0 and not failed, failed
+    cut = [
+        f"{mr.model.name} [{vr.variant}]"
+        for mr in reports
+        for vr in mr.variants
+        if not vr.result.exhaustive
+    ]
+    assert not cut, f"not exhaustive: {cut}"
+
+
+@pytest.mark.parametrize("name", ["proof.txt", "proof.md"])
+def test_committed_proof_is_fresh(fresh: tuple[Path, list[ModelReport], int], name: str) -> None:
+    out, _, _ = fresh
+    assert (out / name).read_text() == (COMMITTED / name).read_text(), (
+        f"reports/{name} is stale: regenerate with `ctxcheck prove perf_counter -o reports`"
+    )
+
+
+def test_committed_traces_are_fresh(fresh: tuple[Path, list[ModelReport], int]) -> None:
+    out, _, _ = fresh
+    new = {p.relative_to(out): p for p in (out / "traces").rglob("*.json")}
+    old = {p.relative_to(COMMITTED): p for p in (COMMITTED / "traces").rglob("*.json")}
+    assert sorted(new) == sorted(old), "the set of committed trace files is stale"
+    for rel, path in new.items():
+        assert json.loads(path.read_text()) == json.loads(old[rel].read_text()), f"{rel} is stale"
+
+
+def test_text_fits_a_mail_reply(fresh: tuple[Path, list[ModelReport], int]) -> None:
+    out, _, _ = fresh
+    for name in ("proof.txt", "proof.md"):
+        wide = [
+            (n, line) for n, line in enumerate((out / name).read_text().splitlines(), 1)
+            if len(line) > 80 and not line.startswith("|")
+        ]  # fmt: skip
+        assert not wide, f"{name}: lines wider than 80 columns: {wide[:3]}"
+
+
+def test_cited_kernel_lines_link_to_their_commit(
+    fresh: tuple[Path, list[ModelReport], int],
+) -> None:
+    out, _, _ = fresh
+    md = (out / "proof.md").read_text()
+    page = (out / "index.html").read_text()
+    post = "https://github.com/torvalds/linux/blob/a63eaf34ae60bdb067a354cc8def2e8f4a01f5f4/"
+    pre = "https://github.com/torvalds/linux/blob/34adc8062227f41b04ade0ff3fbd1dbe3002669e/"
+    assert f"[1282]({post}kernel/perf_counter.c#L1282)" in md
+    assert f"[129]({pre}kernel/perf_counter.c#L129)" in md
+    assert f'href="{post}kernel/perf_counter.c#L1295"' in page
