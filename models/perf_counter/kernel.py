@@ -717,9 +717,14 @@ def sys_perf_counter_open(
     yield from perf_install_in_context(k, s, ctx, counter)
     yield k.mutex_unlock(ctx.mutex)  # K3209 P3134
     if fdt is not None and got is not None:
-        yield from fput(k, s, got)  # K3211 P3136: fput_light(counter_file)
+        yield from fput_light(k, s, got)  # K3211 P3136
     yield from s.observe_enabled(k, counter, "sys_perf_counter_open")
     return filp
+
+
+def fput_light(k: Kernel, s: PerfSystem, filp: file) -> Steps:
+    """fput_light with fput_needed set (the file table is shared): fput."""
+    yield from fput(k, s, filp)
 
 
 def fget_light(k: Kernel, fdt: Any) -> Steps:
