@@ -36,7 +36,6 @@ MODELS = [
     "perf_counter.fork_inherit",
     "perf_counter.open_errors",
     "perf_counter.ctx_hooks",
-    "perf_counter.stale_task_ctx",
 ]
 
 #: ctx_create's proof parameters (Model.proof_params)

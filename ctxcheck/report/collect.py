@@ -199,13 +199,15 @@ def is_follow_up(variant: str) -> bool:
 def finding_keys(model: Model, result: Result) -> set[str]:
     """Each violation as ``property`` or, for a safety property, ``property in function``.
 
-    The function is the one of the violating step: the same property broken
-    at another place is another finding (a fix may close one and not the other).
+    The function is the one of the last step that cites followed code (the
+    violating step, or the nearest before it): the same property broken at
+    another place is another finding (a fix may close one and not the other).
     """
     final = {p.name for p in model.properties if p.final}
     keys = set()
     for v in result.violations:
-        where = v.events[-1].function if v.events and v.property not in final else ""
+        cited = [e for e in v.events if e.cite is not None] or v.events
+        where = cited[-1].function if cited and v.property not in final else ""
         keys.add(f"{v.property} in {where}" if where else v.property)
     return keys
 

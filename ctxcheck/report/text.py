@@ -49,6 +49,12 @@ def cited_lines(v: Violation) -> list[tuple[str, str, int, str]]:
 def follow_up_lines(mr: ModelReport, indent: str = "  ") -> list[str]:
     """Per later fix: which of post's findings it closes and which remain."""
     out: list[str] = []
+    if mr.follow_ups:
+        out += _wrap(
+            "(findings by property and the function where the minimal "
+            "counterexample ends; one race may end in another function)",
+            indent,
+        )
     for fu in mr.follow_ups:
         cut = "" if fu.exhaustive else " (search not exhaustive)"
         out += _wrap(f"{fu.variant} against post{cut}:", indent)

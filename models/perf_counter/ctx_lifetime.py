@@ -107,7 +107,7 @@ MODEL = Model(
             "and kfrees the context, then perf_counter_alloc's get_ctx increments freed "
             "memory. The same attach-vs-exit race, other schedules: the install IPI "
             "adopts the context after exit cleared perf_counter_ctxp (cpuctx->task_ctx "
-            "left pointing at it: consistent_cpuctx; stale_task_ctx follows it), and a "
+            "left pointing at it: consistent_cpuctx), and a "
             "context created after exit is never freed (no_leak). Fixed upstream by "
             "c93f7669 in part (variant c93f7669).",
             finding=True,
