@@ -112,11 +112,18 @@ def _model_of(module: ModuleType, target: str, found: Origin | None = None) -> M
             f"a model module must set MODEL = ctxcheck.Model(...)"
         )
     shown = _display_path(module.__file__ or "")
-    if not model.source:
+    # the loader names the file as seen from the current directory: a model
+    # loaded again after a change of directory is shown from the new one
+    if not model.source or model.source == _SHOWN.get(id(model)):
         object.__setattr__(model, "source", shown)
+        _SHOWN[id(model)] = shown
     if origin(model) is None:
         _ORIGINS[id(model)] = (model, found or Origin(None, None, shown))
     return model
+
+
+#: the source path this loader gave a model, by id (the model object lives in its module)
+_SHOWN: dict[int, str] = {}
 
 
 def _display_path(path: str) -> str:

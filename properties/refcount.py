@@ -4,7 +4,9 @@ A context's references are: its task's (from creation, or fork, until the
 ``put_ctx`` at the end of ``perf_counter_exit_task``; before publication the
 creator holds it), and one per counter whose ``ctx`` it is, taken by
 ``get_ctx`` in ``perf_counter_alloc`` and dropped by ``put_ctx`` in
-``free_counter_rcu``. ``find_get_context`` callers take none. A refcount
+``free_counter_rcu``. ``find_get_context`` callers take none at a63eaf34;
+with the upstream fix c93f7669 they hold one until the counter takes it
+over or the error path puts it (``opening``). A refcount
 above the references is a leak waiting to happen (the context is never
 freed); below is a use after free waiting to happen. Contexts embedded in a
 task (the parent commit) have no refcount and are skipped.
@@ -25,7 +27,8 @@ def references(s: PerfState, ctx: object) -> int:
     if task_refs == 0 and (ctx in s.exit_holding or ctx in s.creating):
         task_refs = 1
     counter_refs = sum(1 for c in s.counters() if c.ctx_ref and alive(c) and c.ctx.value is ctx)
-    return task_refs + counter_refs
+    opener_refs = sum(1 for held in s.opening if held is ctx)
+    return task_refs + counter_refs + opener_refs
 
 
 def refcount_equals_references(m: Machine, s: PerfState) -> str | None:

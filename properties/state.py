@@ -26,6 +26,8 @@ class PerfState(Protocol):
     creating: set[Any]
     #: contexts unhooked by perf_counter_exit_task that still hold the task reference
     exit_holding: set[Any]
+    #: references find_get_context took for openers (c93f7669), one entry each
+    opening: list[Any]
     #: tasks being forked, whose contexts are private to the forking parent
     unborn: set[Any]
     #: what was wrong when an open/enable returned (see properties.enable)

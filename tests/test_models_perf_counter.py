@@ -35,32 +35,23 @@ MODELS = [
     "perf_counter.enable_task_ctx",
     "perf_counter.ctx_lifetime",
     "perf_counter.fork_inherit",
+    "perf_counter.open_errors",
+    "perf_counter.ctx_hooks",
 ]
 
 #: ctx_create's proof parameters (Model.proof_params)
 PROOF = {"openers": 2, "switches": 0}
 
-#: (model, variant, params): every variant, exhaustive under
-#: dpor at the defaults (ctx_create: at its proof parameters)
+#: (model, variant, params): exhaustive under dpor. Every (model, variant) of
+#: the proof is checked against its expectation by tests/test_reports_fresh.py
+#: (one fresh `ctxcheck prove`); these are the searches the bfs oracle below
+#: shares, and the bounds the proof does not use
 CHECKS: list[tuple[str, str, dict[str, int]]] = [
-    ("perf_counter.install_task_ctx", "pre", {}),
-    ("perf_counter.install_task_ctx", "post", {}),
-    ("perf_counter.install_task_ctx", "mutant-no-install-task-ctx", {}),
-    ("perf_counter.enable_task_ctx", "pre", {}),
-    ("perf_counter.enable_task_ctx", "post", {}),
-    ("perf_counter.enable_task_ctx", "mutant-no-enable-task-ctx", {}),
-    ("perf_counter.fork_inherit", "pre", {}),
-    ("perf_counter.fork_inherit", "post", {}),
-    # ctx_create at its proof_params: 3 openers are beyond an exhaustive check
-    ("perf_counter.ctx_create", "pre", PROOF),
-    ("perf_counter.ctx_create", "post", PROOF),
-    ("perf_counter.ctx_create", "mutant-no-cmpxchg", PROOF),
-    ("perf_counter.ctx_create", "mutant-no-install-task-ctx", PROOF),
     ("perf_counter.ctx_create", "post", {"openers": 1}),
     ("perf_counter.double_del", "pre", {}),
     ("perf_counter.double_del", "post", {}),
     ("perf_counter.double_del", "mutant-no-list-empty-check", {}),
-    ("perf_counter.double_del", "mutant-no-list-empty-check-no-exit-mutex", {}),
+    ("perf_counter.double_del", "mutant-no-guard-no-exit-mutex", {}),
     ("perf_counter.ctx_lifetime", "pre", {}),
     ("perf_counter.ctx_lifetime", "post", {}),
 ]  # fmt: skip
@@ -102,6 +93,18 @@ def test_declared_verdict(name: str, variant: str, params: dict[str, int]) -> No
         assert not found, f"{variant}: {found}"
     else:
         assert set(exp.properties) <= found, f"{variant}: found {found}"
+
+
+def test_perf_release_finding_needs_a_preemptible_kernel() -> None:
+    # with preempt=0 the releasing CPU passes no quiescent state between
+    # free_counter's call_rcu and put_context: the use after free is gone
+    preemptible = exhaustive_outcome("dpor", "perf_counter.double_del", "post", ())
+    assert "memory_safety" in preemptible.discoveries
+    model = load_model("perf_counter.double_del")
+    budget = Bounds(max_steps=model.max_steps)
+    config = model.config("post", {"preempt": 0})
+    outcome = get_explorer("dpor")(model, config, budget).run()
+    assert outcome.exhaustive and not outcome.discoveries, set(outcome.discoveries)
 
 
 def test_ctx_create_is_proved_where_the_tests_check_it() -> None:
@@ -174,7 +177,10 @@ BFS_AGREES: dict[str, dict[str, int]] = {
     # with one opener the race is the install IPI against the context switch
     "perf_counter.ctx_create": {"openers": 1, "switches": 1},
 }
-BFS_CASES = [(n, v.name) for n in sorted(BFS_AGREES) for v in load_model(n).variants]
+#: c93f7669 is left out here: its searches are the proof's (tests/test_reports_fresh.py)
+BFS_CASES = [
+    (n, v.name) for n in sorted(BFS_AGREES) for v in load_model(n).variants if v.name != "c93f7669"
+]
 
 
 @pytest.mark.parametrize(
@@ -187,7 +193,7 @@ def test_the_unreduced_stateful_search_agrees_with_dpor(name: str, variant: str)
     assert set(outcomes["bfs"].discoveries) == set(outcomes["dpor"].discoveries), variant
 
 
-def test_list_shows_the_six_models() -> None:
+def test_list_shows_the_perf_counter_models() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "ctxcheck.cli", "list", "--json"],
         capture_output=True, text=True, check=True,

@@ -1,4 +1,4 @@
-"""Every primitive of ctxcheck/ops.py and the kernel.py helpers, and each violation they catch.
+"""Every primitive of ctxcheck/primitives/ and the kernel.py helpers, and each violation they catch.
 
 Each test writes a small model inline and runs it under both exhaustive
 explorers (the ``explorer`` fixture): either it collects the set of final

@@ -2,7 +2,7 @@
 
 The distribution must carry the perf_counter models and their properties
 (top-level folders of the repository, top-level packages of the wheel), so
-that from any directory an installed ctxcheck lists the six perf_counter
+that from any directory an installed ctxcheck lists the perf_counter
 models, checks one, proves one, loads its pytest plugin, and takes a
 newcomer from ``ctxcheck new`` to a first green check and test run.
 
@@ -28,11 +28,13 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 PERF_COUNTER = {
     "perf_counter.ctx_create",
+    "perf_counter.ctx_hooks",
     "perf_counter.ctx_lifetime",
     "perf_counter.double_del",
     "perf_counter.enable_task_ctx",
     "perf_counter.fork_inherit",
     "perf_counter.install_task_ctx",
+    "perf_counter.open_errors",
 }
 #: what the source copy holds (the rest of a checkout is no part of a release)
 SOURCES = ("ctxcheck", "models", "properties", "docs", "tests")

@@ -90,7 +90,15 @@ class _Columns:
             out += f"{cpu:<{self.cpu}} "
         if self.irq:
             out += f"{irq:<{self.irq}} "
-        return out + f"{_cut(func, self.func):<{self.func}} "
+        return out + f"{_cut_where(func, self.func):<{self.func}} "
+
+
+def _cut_where(where: str, width: int) -> str:
+    """``function:line`` cut to ``width``: the function name gives way, never the line."""
+    name, sep, line = where.rpartition(":")
+    if not sep or len(where) <= width or len(line) + 2 >= width:
+        return _cut(where, width)
+    return _cut(name, width - len(line) - 1) + ":" + line
 
 
 def _irq(e: Event) -> str:

@@ -60,12 +60,28 @@ class MutantRow:
 
 
 @dataclass
+class FollowUp:
+    """A later fix of the patched code (a variant beside pre, post and the mutants).
+
+    Which of post's violated properties it no longer violates (``closes``),
+    which it still violates (``remains``) and which only it violates (``new``).
+    """
+
+    variant: str
+    closes: list[str]
+    remains: list[str]
+    new: list[str]
+    exhaustive: bool
+
+
+@dataclass
 class ModelReport:
     """Everything the report says about one model."""
 
     model: Model
     variants: list[VariantReport]
     mutants: list[MutantRow]
+    follow_ups: list[FollowUp] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -169,4 +185,41 @@ def collect_model(
     post = [set(v.result.violated()) for v in variants if v.variant == "post"]
     baseline = post[0] if post else set()
     mutants = [mutant_row(v, baseline) for v in variants if v.variant.startswith("mutant-")]
-    return ModelReport(model, variants, mutants)
+    posts = [v for v in variants if v.variant == "post"]
+    later = [v for v in variants if is_follow_up(v.variant)] if posts else []
+    follow_ups = [follow_up(model, v, posts[0]) for v in later]
+    return ModelReport(model, variants, mutants, follow_ups)
+
+
+def is_follow_up(variant: str) -> bool:
+    """Variants beside ``pre``, ``post`` and the ``mutant-*`` ones: later fixes of post."""
+    return variant not in ("pre", "post") and not variant.startswith("mutant-")
+
+
+def finding_keys(model: Model, result: Result) -> set[str]:
+    """Each violation as ``property`` or, for a safety property, ``property in function``.
+
+    The function is the one of the last step that cites followed code (the
+    violating step, or the nearest before it): the same property broken at
+    another place is another finding (a fix may close one and not the other).
+    """
+    final = {p.name for p in model.properties if p.final}
+    keys = set()
+    for v in result.violations:
+        cited = [e for e in v.events if e.cite is not None] or v.events
+        where = cited[-1].function if cited and v.property not in final else ""
+        keys.add(f"{v.property} in {where}" if where else v.property)
+    return keys
+
+
+def follow_up(model: Model, vr: VariantReport, post: VariantReport) -> FollowUp:
+    """What a later fix changes against post's violations."""
+    baseline = finding_keys(model, post.result)
+    found = finding_keys(model, vr.result)
+    return FollowUp(
+        vr.variant,
+        closes=sorted(baseline - found),
+        remains=sorted(baseline & found),
+        new=sorted(found - baseline),
+        exhaustive=vr.result.exhaustive,
+    )

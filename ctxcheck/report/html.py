@@ -12,7 +12,7 @@ from html import escape
 
 from ctxcheck.render.text import render_violation, reproduce_command
 from ctxcheck.report.collect import ModelReport, VariantReport
-from ctxcheck.report.text import verdict_line
+from ctxcheck.report.text import cited_lines, follow_up_lines, verdict_line
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;
@@ -107,6 +107,12 @@ def _variant(mr: ModelReport, vr: VariantReport, svgs: dict[str, str]) -> str:
         if svg:
             parts.append(f'<div class="diagram">{_inline_svg(svg)}</div>')
         parts.append(f"<pre>{escape(render_violation(vr.result, v, v.trace_file))}</pre>")
+        links = [
+            f'<a href="{escape(url)}">{escape(path)}:{line}</a> ({escape(rev)})'
+            for rev, path, line, url in cited_lines(v)
+        ]
+        if links:
+            parts.append("<p>Kernel lines cited: " + ", ".join(links) + "</p>")
     parts.append(f"<pre>$ {escape(reproduce_command(vr.result))}</pre>")
     return "\n".join(parts)
 
@@ -131,6 +137,9 @@ def write_html(reports: list[ModelReport], svgs: dict[str, str]) -> str:
         if m.follows:
             body.append(f"<p>Code compared: {escape(m.follows)}</p>")
         body.append(_mutants(mr))
+        if mr.follow_ups:
+            body.append("<h3>Later fixes against post</h3>")
+            body.append(f"<pre>{escape(chr(10).join(follow_up_lines(mr, '')))}</pre>")
         body += [_variant(mr, vr, svgs) for vr in mr.variants]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -53,10 +53,22 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
-def write_artifacts(mr: ModelReport, outdir: Path, svgs: dict[str, str]) -> list[str]:
+def trace_folder(model: Model, models: list[Model]) -> Path:
+    """``traces/<name>``: the last part of the model's name, unless another model shares it.
+
+    Short folders keep each replay command of ``proof.txt`` within 80 columns.
+    """
+    leaf = model.name.rsplit(".", 1)[-1]
+    clash = sum(1 for m in models if m.name.rsplit(".", 1)[-1] == leaf) > 1
+    return Path("traces") / _safe(model.name if clash else leaf)
+
+
+def write_artifacts(
+    mr: ModelReport, outdir: Path, svgs: dict[str, str], folder: Path | None = None
+) -> list[str]:
     """Trace JSON, lane SVG and graph PNG of every counterexample; returns notes."""
     notes: list[str] = []
-    folder = Path("traces") / _safe(mr.model.name)
+    folder = folder or Path("traces") / _safe(mr.model.name)
     make_dir(outdir / folder, "the traces directory")
     # a counterexample this proof no longer has must not outlive it
     for old in (outdir / folder).iterdir():
@@ -128,7 +140,7 @@ def run(
                 for vr in mr.variants
             ]
             timings.append(f"{m.name}: {time.monotonic() - start:.2f}s in all")
-            notes += write_artifacts(mr, out, svgs)
+            notes += write_artifacts(mr, out, svgs, trace_folder(m, models))
             reports.append(mr)
     write_output(out / "proof.txt", write_text(reports), "the proof")
     write_output(out / "proof.md", write_markdown(reports), "the proof")

@@ -6,6 +6,7 @@ import textwrap
 
 from ctxcheck.render.text import render_violation, reproduce_command
 from ctxcheck.report.collect import ModelReport, VariantReport
+from ctxcheck.result import Violation
 
 WIDTH = 80
 
@@ -15,6 +16,51 @@ def _wrap(text: str, indent: str = "", sub: str | None = None) -> list[str]:
         text, WIDTH, initial_indent=indent, subsequent_indent=indent if sub is None else sub,
         break_on_hyphens=False, break_long_words=True,
     ) or [indent.rstrip()]  # fmt: skip
+
+
+def fit_violation(text: str) -> list[str]:
+    """A counterexample's text within 80 columns.
+
+    The one line that can be wider is the replay command, whose trace path
+    is a single word: it goes on a continuation line of its own.
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(line) > WIDTH and words[:2] == ["ctxcheck", "replay"]:
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f"{indent}{' '.join(words[:2])} \\")
+            out.append(f"{indent}{' '.join(words[2:])}")
+        else:
+            out.append(line)
+    return out
+
+
+def cited_lines(v: Violation) -> list[tuple[str, str, int, str]]:
+    """Each kernel line the trace cites, once, in step order: (revision, path, line, url)."""
+    seen: dict[tuple[str, str, int], str] = {}
+    for e in v.events:
+        c = e.cite
+        if c is not None and c.url and (c.revision, c.path, c.line) not in seen:
+            seen[(c.revision, c.path, c.line)] = c.url
+    return [(rev, path, line, url) for (rev, path, line), url in seen.items()]
+
+
+def follow_up_lines(mr: ModelReport, indent: str = "  ") -> list[str]:
+    """Per later fix: which of post's findings it closes and which remain."""
+    out: list[str] = []
+    if mr.follow_ups:
+        out += _wrap(
+            "(findings by property and the function where the minimal "
+            "counterexample ends; one race may end in another function)",
+            indent,
+        )
+    for fu in mr.follow_ups:
+        cut = "" if fu.exhaustive else " (search not exhaustive)"
+        out += _wrap(f"{fu.variant} against post{cut}:", indent)
+        for label, props in (("closes", fu.closes), ("remains", fu.remains), ("new", fu.new)):
+            out += _wrap(f"{label}: {', '.join(props) or '-'}", indent + "  ", indent + "    ")
+    return out
 
 
 def _bounds(vr: VariantReport) -> str:
@@ -63,10 +109,13 @@ def model_section(mr: ModelReport) -> list[str]:
             else:
                 text = f"{row.status}: {row.reason}"
             out += _wrap(f"{row.variant:<28} {text}", "  ", " " * 31)
+    if mr.follow_ups:
+        out += ["", "Later fixes (each against post's violations):"]
+        out += follow_up_lines(mr)
     for vr in mr.variants:
         for v in vr.result.violations:
             out += ["", "-" * WIDTH]
-            out += render_violation(vr.result, v, v.trace_file).splitlines()
+            out += fit_violation(render_violation(vr.result, v, v.trace_file))
     out += ["", "Reproduce each verdict:"]
     for vr in mr.variants:
         out += _wrap(reproduce_command(vr.result), "  $ ", "      ")

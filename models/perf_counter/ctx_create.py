@@ -41,9 +41,11 @@ from __future__ import annotations
 
 from ctxcheck import Config, Expectation, Kernel, Machine, Model, Param
 from ctxcheck.kernel import Steps
+from models.perf_counter.cite import cite
 from models.perf_counter.kernel import sys_perf_counter_open, task_struct
 from models.perf_counter.system import PerfSystem, new_system, new_task, scheduler, variants
 from properties import ALL
+from properties.enable import late_start
 
 
 def opener(k: Kernel, s: PerfSystem, target: task_struct) -> Steps:
@@ -52,7 +54,7 @@ def opener(k: Kernel, s: PerfSystem, target: task_struct) -> Steps:
 
 
 def setup(m: Machine, cfg: Config) -> PerfSystem:
-    s = new_system(m, cfg, cfg["cpus"], failures=bool(cfg["failures"]))
+    s = new_system(m, cfg, cfg["cpus"], failures=bool(cfg["failures"]), late_start=late_start)
     cpu0 = s.cpus[0]
     target = new_task(m, s, "T", cpu0, current=True)
     other = new_task(m, s, "U", cpu0, current=False)
@@ -98,6 +100,7 @@ MODEL = Model(
             "T's first counter waits for the next switch: task_ctx stays NULL",
         ),
     ),
+    cite=cite,
     max_steps=2000,
     # the contract's default of 3 openers is not exhaustively checkable in a
     # proof's time (see the docstring); 2 openers race for the cmpxchg all the

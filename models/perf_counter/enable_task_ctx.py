@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from ctxcheck import Config, Expectation, Kernel, Machine, Model, Param
 from ctxcheck.kernel import Steps
+from models.perf_counter.cite import cite
 from models.perf_counter.kernel import (
     perf_counter,
     perf_counter_enable,
@@ -38,6 +39,7 @@ from models.perf_counter.system import (
     variants,
 )
 from properties import ALL
+from properties.enable import late_start
 
 
 def prctl_then_ioctl(k: Kernel, s: PerfSystem, counters: list[perf_counter]) -> Steps:
@@ -50,7 +52,7 @@ def prctl_then_ioctl(k: Kernel, s: PerfSystem, counters: list[perf_counter]) -> 
 
 
 def setup(m: Machine, cfg: Config) -> PerfSystem:
-    s = new_system(m, cfg, 1)
+    s = new_system(m, cfg, 1, late_start=late_start)
     cpu0 = s.cpus[0]
     me = new_task(m, s, "T", cpu0, current=True)
     other = new_task(m, s, "U", cpu0, current=False)
@@ -84,5 +86,6 @@ MODEL = Model(
             "task_ctx stays NULL: the enabled counter waits for the next tick or switch",
         ),
     ),
+    cite=cite,
     max_steps=1000,
 )

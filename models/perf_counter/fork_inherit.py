@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from ctxcheck import Config, Expectation, Kernel, Machine, Model, Param
 from ctxcheck.kernel import Steps
+from models.perf_counter.cite import cite
 from models.perf_counter.kernel import (
     do_exit,
     file,
@@ -32,8 +33,16 @@ from models.perf_counter.kernel import (
     perf_counter_task_sched_in,
     task_struct,
 )
-from models.perf_counter.system import PerfSystem, new_system, new_task, opened_counter, variants
+from models.perf_counter.system import (
+    PerfSystem,
+    new_system,
+    new_task,
+    opened_counter,
+    preempt_param,
+    variants,
+)
 from properties import ALL
+from properties.enable import late_start
 
 
 def child_runs(k: Kernel, s: PerfSystem, child: task_struct) -> Steps:
@@ -59,7 +68,8 @@ def close_all(k: Kernel, s: PerfSystem, files: list[file]) -> Steps:
 
 
 def setup(m: Machine, cfg: Config) -> PerfSystem:
-    s = new_system(m, cfg, 2, failures=bool(cfg["failures"]))
+    s = new_system(m, cfg, 2, failures=bool(cfg["failures"]), late_start=late_start)
+    s.pmu_failures = bool(cfg["failures"])
     cpu0, cpu1 = s.cpus
     parent = new_task(m, s, "P", cpu0, current=True)
     child = new_task(m, s, "A", cpu1, current=True)
@@ -83,7 +93,8 @@ MODEL = Model(
     follows="torvalds/linux a63eaf34 (post) and 34adc806 (pre): kernel/perf_counter.c",
     params=(
         Param("counters", 0, 0, 3, "inheritable counters on the forking task P"),
-        Param("failures", 0, 0, 1, "1: explore kmalloc failures of contexts and counters"),
+        Param("failures", 0, 0, 1, "1: explore kmalloc and PMU init failures"),
+        preempt_param(),
     ),
     variants=variants("pre", "post"),
     properties=ALL,
@@ -103,5 +114,6 @@ MODEL = Model(
             finding=True,
         ),
     ),
+    cite=cite,
     max_steps=1000,
 )

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 from ctxcheck import Config, Expectation, Kernel, Machine, Model, Param
 from ctxcheck.kernel import Steps
+from models.perf_counter.cite import cite
 from models.perf_counter.kernel import sys_perf_counter_open, task_struct
 from models.perf_counter.system import PerfSystem, new_system, new_task, scheduler, tick, variants
 from properties import ALL
+from properties.enable import late_start
 
 
 def self_open(k: Kernel, s: PerfSystem, me: task_struct) -> Steps:
@@ -33,7 +35,7 @@ def self_open(k: Kernel, s: PerfSystem, me: task_struct) -> Steps:
 
 
 def setup(m: Machine, cfg: Config) -> PerfSystem:
-    s = new_system(m, cfg, 1, tick=cfg["ticks"] > 0)
+    s = new_system(m, cfg, 1, tick=cfg["ticks"] > 0, late_start=late_start)
     cpu0 = s.cpus[0]
     me = new_task(m, s, "T", cpu0, current=True)
     other = new_task(m, s, "U", cpu0, current=False)
@@ -66,5 +68,6 @@ MODEL = Model(
             "task_ctx stays NULL: the first counter waits for the next tick or switch",
         ),
     ),
+    cite=cite,
     max_steps=1000,
 )

@@ -17,134 +17,60 @@ before the switch or after it, never between the two hooks, as on x86.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from ctxcheck import CPU, Config, Kernel, ListHead, Machine
+from ctxcheck import CPU, Cell, Config, Kernel, ListHead, Machine, Struct, field
 from ctxcheck.kernel import Steps
 from models.perf_counter.kernel import (
+    perf_counter_task_sched_in,
+    perf_counter_task_sched_out,
+    perf_counter_task_tick,
+)
+from models.perf_counter.state import LateStart, PerfSystem
+from models.perf_counter.structs import (
     FLAVORS,
     PERF_COUNTER_STATE_ACTIVE,
     PERF_COUNTER_STATE_INACTIVE,
     VARIANT_DOCS,
-    Flavor,
     file,
     perf_counter,
     perf_counter_context,
-    perf_counter_task_sched_in,
-    perf_counter_task_sched_out,
-    perf_counter_task_tick,
     perf_cpu_context,
     perf_globals,
     task_struct,
 )
-from properties.state import cpu_busy
 
 
-@dataclass
-class PerfSystem:
-    """One run's kernel state, plus the bookkeeping the properties read."""
+class fd_slot(Struct):
+    """One entry of the monitor's file table (``fd_install`` writes it, close clears it)."""
 
-    machine: Machine
-    v: Flavor
-    variant: str
-    cpus: list[CPU]
-    cpuctx: list[perf_cpu_context]
-    perf: perf_globals
-    #: explore kmalloc failures of contexts and counters
-    failures: bool = False
-    #: the scenario runs the tick, so the global nr_counters is kept
-    tick: bool = False
-    #: explore anon_inode_getfd failing in sys_perf_counter_open
-    getfd_failures: bool = False
-    tasks: list[task_struct] = field(default_factory=list)
-    files: list[file] = field(default_factory=list)
-    #: contexts allocated but not yet published (their creator holds the reference)
-    creating: set[perf_counter_context] = field(default_factory=set)
-    #: contexts whose task reference perf_counter_exit_task holds after unhooking them
-    exit_holding: set[perf_counter_context] = field(default_factory=set)
-    #: tasks being forked: their context is private to the parent until they run
-    unborn: set[task_struct] = field(default_factory=set)
-    #: messages of counters found not counting when open/enable returned
-    prompt_failures: list[str] = field(default_factory=list)
-
-    def observe_enabled(self, k: Kernel, counter: perf_counter, what: str) -> Steps:
-        """Right after ``what`` returned: record whether ``counter`` counts.
-
-        One observation step judges it (``k.judge``: the step conflicts only
-        with what the judgement read, in the order below, up to the first
-        fact that decides it). The counter should be ACTIVE when it is
-        enabled (INACTIVE means enabled but not on the PMU), its task is not
-        exiting and is current on its CPU with no interrupt in progress there,
-        IRQs and preemption on, and the counter sits on the task's context:
-        nothing then keeps it off the PMU (no exclusive or pinned counters
-        exist in these models), so waiting for the next tick or context
-        switch is the bug.
-        """
-        ctx = counter.ctx.value
-        task = ctx.task.value
-        if not isinstance(task, task_struct) or task.cpu is None:
-            return
-        cpu = task.cpu
-        cpuctx = self.cpuctx[cpu.index]
-
-        def waiting() -> str | None:
-            if counter.freed or counter.state.value != PERF_COUNTER_STATE_INACTIVE:
-                return None
-            if task.exiting.value or cpu.curr.value is not task or cpu_busy(self.machine, cpu):
-                return None
-            if self.current_ctx(task) is not ctx or not counter.list_entry.is_linked():
-                return None
-            return (
-                f"{what} returned with {counter.name} INACTIVE (enabled, not counting) while "
-                f"{task.name} runs on {cpu.name} with {ctx.name} "
-                f"(cpuctx.task_ctx = {_name(cpuctx.task_ctx.value)})"
-            )
-
-        failure = yield k.judge(waiting, label=f"{what} returned")
-        if failure is not None:
-            self.prompt_failures.append(failure)
-
-    def current_ctx(self, task: task_struct) -> perf_counter_context | None:
-        """The task's context now: ``perf_counter_ctxp`` or the embedded one."""
-        if self.v.dynamic_ctx:
-            ctx = task.perf_counter_ctxp.value
-            return ctx if isinstance(ctx, perf_counter_context) else None
-        embedded = task.perf_counter_ctx
-        assert isinstance(embedded, perf_counter_context)
-        return embedded
-
-    # -- what the reusable properties read -------------------------------
-    def contexts(self) -> list[perf_counter_context]:
-        """Every context of the run: heap ones and embedded ones."""
-        out = [o for o in self.machine.heap if isinstance(o, perf_counter_context)]
-        if not self.v.dynamic_ctx:
-            out = [t.perf_counter_ctx for t in self.tasks] + out
-        return out
-
-    def counters(self) -> list[perf_counter]:
-        """Every counter ever allocated in the run."""
-        return [o for o in self.machine.heap if isinstance(o, perf_counter)]
-
-    def task_exited(self, task: task_struct) -> bool:
-        """The task went through do_exit and was switched out for good."""
-        thread = self.machine.thread_of(task)
-        return bool(task.exiting.value) and (thread is None or thread.finished)
-
-
-def _name(x: Any) -> str:
-    return "NULL" if x is None else str(getattr(x, "name", x))
+    _label = "fd"
+    fd: Cell = field(None)
 
 
 def new_system(
-    m: Machine, cfg: Config, cpus: int, failures: bool = False, tick: bool = False
+    m: Machine,
+    cfg: Config,
+    cpus: int,
+    failures: bool = False,
+    tick: bool = False,
+    late_start: LateStart | None = None,
 ) -> PerfSystem:
-    """Bring up ``cpus`` CPUs with empty per-CPU contexts and the globals."""
+    """Bring up ``cpus`` CPUs with empty per-CPU contexts and the globals.
+
+    ``late_start`` is the judgement of prompt_enable (properties.enable's),
+    handed in by the scenario. A ``preempt`` parameter, where the scenario
+    has one, says whether the kernel is preemptible.
+    """
     flavor = FLAVORS[cfg.variant]
     cpu_list = m.add_cpus(cpus)
     cpuctx = [m.new(perf_cpu_context, name=f"cpuctx{c.index}") for c in cpu_list]
     perf = m.new(perf_globals, name="perf")
-    return PerfSystem(m, flavor, cfg.variant, cpu_list, cpuctx, perf, failures=failures, tick=tick)
+    s = PerfSystem(m, flavor, cfg.variant, cpu_list, cpuctx, perf, failures=failures, tick=tick)
+    s.late_start = late_start
+    if "preempt" in cfg.params:
+        s.preempt = bool(cfg["preempt"])
+    return s
 
 
 def new_task(m: Machine, s: PerfSystem, name: str, cpu: CPU | None, current: bool) -> task_struct:
@@ -210,6 +136,13 @@ def opened_counter(
     return counter
 
 
+def preempt_param() -> Any:
+    """The ``preempt`` parameter of the scenarios where RCU grace periods matter."""
+    from ctxcheck import Param
+
+    return Param("preempt", 1, 0, 1, "1: preemptible kernel (grace periods end anywhere); 0: not")
+
+
 def variants(*names: str) -> tuple[Any, ...]:
     """ctxcheck Variants for the given names, with their documentation."""
     from ctxcheck import Variant
@@ -257,9 +190,11 @@ __all__ = [
     "PERF_COUNTER_STATE_INACTIVE",
     "PerfSystem",
     "context_switch_irq",
+    "fd_slot",
     "new_system",
     "new_task",
     "opened_counter",
+    "preempt_param",
     "scheduler",
     "tick",
     "variants",
