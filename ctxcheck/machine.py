@@ -35,6 +35,8 @@ S = TypeVar("S", bound=Struct)
 
 #: the instance number in an object's name (``ctx#2.lock``): not part of its kind
 _KIND = re.compile(r"#\d+")
+#: an object name's kind, as _KIND makes it (a cache: names recur in every run)
+_KINDS: dict[str, str] = {}
 
 #: A thread body: a generator of operations, started with its kernel handle.
 ThreadFunc = Callable[..., Generator[Any, Any, Any]]
@@ -167,7 +169,10 @@ class Machine:
     # -- objects -----------------------------------------------------------
     def register(self, obj: SharedObject, name: str) -> int:
         """Give a new shared object its id: the same in every execution of the search."""
-        oid = self._ids.id_of((self._creation_key(), _KIND.sub("#", name)))
+        kind = _KINDS.get(name)
+        if kind is None:
+            kind = _KINDS[name] = _KIND.sub("#", name)
+        oid = self._ids.id_of((self._creation_key(), kind))
         self.objects.append(obj)
         self.by_oid[oid] = obj
         return oid

@@ -211,10 +211,10 @@ class Execution:
             return
         if m.unstarted:
             self._start_new_threads()
-        if self.violation is None and op.writes and not self.replaying:
+        if self.violation is None and op.writes and self._invariants and not self.replaying:
             self._check_invariants()
         self._enabled = self._compute_enabled()
-        if self.violation is None:
+        if self.violation is None and not self.replaying:
             self._check_end()
 
     def replay(self, schedule: list[tuple[int, int]]) -> None:

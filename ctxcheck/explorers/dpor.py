@@ -132,6 +132,8 @@ class DporExplorer(Explorer):
             if stopped:
                 self._violation_races(node, tid)
             event, races = trace.add(tid, normalise(ERROR_FOOTPRINT if stopped else fp))
+            if stopped:
+                trace.also_touched(normalise(fp))
             for idx in range(nthreads, len(ex.machine.threads)):
                 trace.spawned(event, idx)
             for i in races:

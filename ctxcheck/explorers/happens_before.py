@@ -70,34 +70,91 @@ def normalise(fp: Footprint) -> dict[int, int]:
     return out
 
 
+#: what an event changed, to take it back: (objects before, thread clocks before)
+_Undo = tuple[list[tuple[int, "_Object | None", int, int, int, list[int], list[int], int, int]],
+              list[tuple[int, "Clock | None", "int | None"]]]  # fmt: skip
+
+
 class Trace:
-    """Happens-before bookkeeping for the events of the current execution."""
+    """Happens-before bookkeeping for the events of the current execution.
+
+    Each event keeps what it changed in the per-object and per-thread
+    history (an undo log), so that going back to an earlier point of the
+    execution (:meth:`truncate`, at every backtrack) costs the events taken
+    back, not the whole execution again.
+    """
 
     def __init__(self) -> None:
         self.events: list[TraceEvent] = []
         self.objects: dict[int, _Object] = {}
         self.thread_clock: dict[int, Clock] = {}
         self.thread_seq: dict[int, int] = {}
+        self._undo: list[_Undo] = []
 
     def truncate(self, n: int) -> None:
-        """Forget events from ``n`` on and rebuild the per-object history."""
-        del self.events[n:]
-        self.objects = {}
-        self.thread_clock = {}
-        self.thread_seq = {}
-        for idx, ev in enumerate(self.events):
-            self._note(idx, ev)
+        """Forget events from ``n`` on, taking back what each changed."""
+        while len(self.events) > n:
+            self.events.pop()
+            changed, clocks = self._undo.pop()
+            for tid, clock, seq in reversed(clocks):
+                if clock is None:
+                    self.thread_clock.pop(tid, None)
+                else:
+                    self.thread_clock[tid] = clock
+                if seq is None:
+                    self.thread_seq.pop(tid, None)
+                elif seq >= 0:
+                    self.thread_seq[tid] = seq
+            for oid, h, last_w, nreads, nadds, reads, adds, acq, rel in reversed(changed):
+                if h is None:
+                    del self.objects[oid]
+                    continue
+                h.last_w, h.last_acq, h.last_rel = last_w, acq, rel
+                h.reads, h.adds = reads, adds
+                del reads[nreads:]
+                del adds[nadds:]
 
     def _note(self, idx: int, ev: TraceEvent) -> None:
+        clocks: list[tuple[int, Clock | None, int | None]] = [
+            (ev.tid, self.thread_clock.get(ev.tid), self.thread_seq.get(ev.tid))
+        ]
+        changed: list[tuple[int, _Object | None, int, int, int, list[int], list[int], int, int]]
+        changed = []
+        self._undo.append((changed, clocks))
         self.thread_clock[ev.tid] = ev.clock
         self.thread_seq[ev.tid] = ev.seq
         for child in ev.spawns:
+            clocks.append((child, self.thread_clock.get(child), -1))
             self.thread_clock[child] = list(ev.clock)
+        self._record(idx, ev.fp, changed)
+
+    def also_touched(self, fp: dict[int, int]) -> None:
+        """The last event also accessed ``fp``: its real footprint, when it failed.
+
+        A step that ended the run with a violation is committed with a
+        footprint dependent with everything, which finds its races but
+        records no object history; the steps it left pending are then raced
+        with what came before (``commit=False``) and must see that they
+        come after it wherever they conflict with what it really touched,
+        or they race with what it already ordered them after.
+        """
+        self._record(len(self.events) - 1, fp, self._undo[-1][0])
+
+    def _record(
+        self,
+        idx: int,
+        fp: dict[int, int],
+        changed: list[tuple[int, _Object | None, int, int, int, list[int], list[int], int, int]],
+    ) -> None:
         objs = self.objects
-        for oid, kind in ev.fp.items():
+        for oid, kind in fp.items():
             h = objs.get(oid)
             if h is None:
                 h = objs[oid] = _Object()
+                changed.append((oid, None, 0, 0, 0, h.reads, h.adds, 0, 0))
+            else:
+                changed.append((oid, h, h.last_w, len(h.reads), len(h.adds), h.reads, h.adds,
+                                h.last_acq, h.last_rel))  # fmt: skip
             if kind == READ:
                 h.reads.append(idx)
             elif kind == ADD:
@@ -112,8 +169,10 @@ class Trace:
                 h.last_rel = idx
 
     def spawned(self, event: TraceEvent, tid: int) -> None:
-        """A thread created by a step starts after it."""
+        """A thread created by a step starts after it (the last event noted)."""
         event.spawns.append(tid)
+        if self._undo and self.events and self.events[-1] is event:
+            self._undo[-1][1].append((tid, self.thread_clock.get(tid), -1))
         self.thread_clock[tid] = list(event.clock)
 
     def add(

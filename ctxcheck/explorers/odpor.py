@@ -254,6 +254,8 @@ class OdporExplorer(Explorer):
         ev = node.ev = _Ev(tid, branch, ERROR_FOOTPRINT if stopped else fp, spawns)
         conflicts = set(self._trace.add(tid, normalise(fp), commit=False)[1]) if stopped else set()
         event, races = self._trace.add(tid, normalise(ev.fp))
+        if stopped:
+            self._trace.also_touched(normalise(fp))
         for child in spawns:
             self._trace.spawned(event, child)
         self._evs.append(ev)
