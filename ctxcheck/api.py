@@ -25,6 +25,8 @@ def check(
     progress: ProgressHook | None = None,
     stop_on_first: bool = False,
     options: Options | None = None,
+    jobs: int = 1,
+    cluster: str | None = None,
     **params: Any,
 ) -> Result:
     """Check a model: every schedule within the bounds, every property.
@@ -33,7 +35,9 @@ def check(
     a path to a model file, or a :class:`~ctxcheck.model.Model` object.
     Parameters of the model are keyword arguments (``openers=2``). How the
     search runs is either the keyword arguments (explorer, bounds, seed) or
-    one :class:`~ctxcheck.options.Options` value, ``options``.
+    one :class:`~ctxcheck.options.Options` value, ``options``. ``jobs``
+    (0: every core) and ``cluster`` split a dpor search over processes or
+    a Dask cluster (:mod:`ctxcheck.parallel`).
     """
     model = load_model(target)
     config = model.config(variant, params)
@@ -41,12 +45,19 @@ def check(
         options = Options.build(
             explorer, max_steps=max_steps, max_executions=max_executions, timeout=timeout,
             max_preemptions=max_preemptions, stop_on_first=stop_on_first, seed=seed,
+            jobs=jobs, cluster=cluster,
         )  # fmt: skip
     bounds = options.bounds
     if bounds.max_steps is None:
         bounds = Bounds(model.max_steps, bounds.max_executions, bounds.timeout,
                         bounds.max_preemptions)  # fmt: skip
-    outcome = create_explorer(model, config, options, bounds, progress).run()
+    if options.split:
+        from ctxcheck.parallel import run_split
+
+        outcome = run_split(model, config, options, bounds, progress,
+                            target if isinstance(target, str) else None)  # fmt: skip
+    else:
+        outcome = create_explorer(model, config, options, bounds, progress).run()
     violations = [
         build_violation(model, config, bounds.max_steps, d)
         for _, d in sorted(outcome.discoveries.items())

@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-preemptions", type=_positive_int, help="preemption bound (bounded)")
     p.add_argument("--timeout", type=_seconds, help="stop after S seconds")
     p.add_argument("--seed", type=int, help="seed for random explorers")
+    _split_options(p)
     p.add_argument("--trace-out", metavar="FILE", help="write the counterexample trace here")
     p.add_argument("--force", action="store_true", help="overwrite existing --trace-out files")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -145,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="bound each check to S seconds (a cut check is inconclusive)",
     )
+    _split_options(p)
     _path_option(p)
 
     _bench_parser(sub)
@@ -158,6 +160,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     litmus_command.add_parser(sub)
     return parser
+
+
+def _split_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="split the dpor search over N processes (0: every core; default 1)",
+    )
+    p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="split it over a Dask cluster at ADDRESS (tcp://host:8786), or 'local' to start one",
+    )
 
 
 def _bench_parser(sub: Any) -> None:
@@ -290,7 +307,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             model, variant=args.variant, explorer=args.explorer,
             max_executions=args.max_executions, timeout=args.timeout, seed=args.seed,
             max_steps=args.max_steps, max_preemptions=args.max_preemptions,
-            progress=progress, **params,
+            progress=progress, jobs=args.jobs, cluster=args.cluster, **params,
         )  # fmt: skip
     result = replace(result, target=args.target)
     if args.trace_out is not None and result.violations:
@@ -360,7 +377,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
 def _cmd_prove(args: argparse.Namespace) -> int:
     from ctxcheck.report import prove
 
-    return prove.main(args.targets, args.output, args.timeout, args.path)
+    return prove.main(args.targets, args.output, args.timeout, args.path, args.jobs, args.cluster)
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

@@ -55,17 +55,23 @@ class ObjectIds:
     the same process.
     """
 
-    __slots__ = ("_ids",)
+    __slots__ = ("_ids", "_keys")
 
     def __init__(self) -> None:
         self._ids: dict[tuple[Any, ...], int] = {}
+        self._keys: list[tuple[Any, ...]] = []
 
     def id_of(self, key: tuple[Any, ...]) -> int:
         """The id of the object known by ``key`` (a new one the first time)."""
         oid = self._ids.get(key)
         if oid is None:
             oid = self._ids[key] = len(self._ids)
+            self._keys.append(key)
         return oid
+
+    def key_of(self, oid: int) -> tuple[Any, ...]:
+        """What an id stands for, the same in every process: (creator, index, kind)."""
+        return self._keys[oid]
 
 
 class Thread:

@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -78,6 +78,37 @@ class PropertyReads:
         """Reads from now on are those of invariant number ``prop``."""
         self.prop = prop
         self.bit = self.bit_of(prop)
+
+    def export(
+        self, key_of: Callable[[int], Hashable]
+    ) -> list[tuple[int, Hashable, list[Hashable]]]:
+        """What was learnt, by stable keys: (invariant, part, objects it read).
+
+        Object ids are a search's own; ``key_of`` names an object the same
+        way in every process, so that searches split over processes can
+        share what their invariants read (:meth:`learn`).
+        """
+        out = []
+        for (prop, part_key), bit in self._bits.items():
+            if isinstance(part_key, tuple) and part_key[:1] == ("oid",):
+                part_key = ("oid", key_of(part_key[1]))
+            read = [key_of(oid) for oid, mask in self.masks.items() if mask & bit]
+            out.append((prop, part_key, read))
+        return out
+
+    def learn(
+        self,
+        learnt: list[tuple[int, Hashable, list[Hashable]]],
+        id_of: Callable[[Any], int],
+    ) -> None:
+        """Add what another search learnt (:meth:`export`), ``id_of`` naming its objects here."""
+        for prop, part_key, read in learnt:
+            if isinstance(part_key, tuple) and part_key[:1] == ("oid",):
+                part_key = ("oid", id_of(part_key[1]))
+            bit = self.bit_of(prop, part_key)
+            for key in read:
+                oid = id_of(key)
+                self.masks[oid] = self.masks.get(oid, 0) | bit
 
     def note(self, oid: int) -> None:
         """The current invariant (part) has read object ``oid``."""
@@ -115,9 +146,8 @@ class part:  # noqa: N801 - used like a function: ``with part(ctx):``
 
     def __init__(self, key: Hashable) -> None:
         # a shared object by its id, a CPU by its name: both the same in every run
-        self.key = getattr(key, "oid", None)
-        if self.key is None:
-            self.key = getattr(key, "name", key)
+        oid = getattr(key, "oid", None)
+        self.key: Hashable = ("oid", oid) if oid is not None else getattr(key, "name", key)
         self.saved = 0
 
     def __enter__(self) -> None:

@@ -70,6 +70,21 @@ class Options:
     knobs: Mapping[str, Any] = field(default_factory=dict)
     #: end the search at the first violation (a random tester, an assertion)
     stop_on_first: bool = False
+    #: worker processes of a split dpor search: 1 none, 0 every core (--jobs)
+    jobs: int = 1
+    #: a Dask scheduler to split the search over: "local" starts one (--cluster)
+    cluster: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 0:
+            raise UsageError(
+                f"jobs={self.jobs!r}: give a whole number of processes (0: every core)"
+            )
+
+    @property
+    def split(self) -> bool:
+        """Whether the search is split over processes or machines."""
+        return self.jobs != 1 or self.cluster is not None
 
     @classmethod
     def build(
@@ -81,12 +96,14 @@ class Options:
         timeout: float | None = None,
         max_preemptions: int | None = None,
         stop_on_first: bool = False,
+        jobs: int = 1,
+        cluster: str | None = None,
         **knobs: Any,
     ) -> Options:
         """Options from the keyword arguments of :func:`ctxcheck.check` (None: not set)."""
         bounds = Bounds(max_steps, max_executions, timeout, max_preemptions)
         given = {k: v for k, v in knobs.items() if v is not None}
-        return cls(explorer, bounds, given, stop_on_first)
+        return cls(explorer, bounds, given, stop_on_first, jobs, cluster)
 
     def ignored(self, accepted: tuple[str, ...]) -> list[str]:
         """The knobs given that an explorer taking ``accepted`` does not have."""

@@ -39,10 +39,16 @@ class Stats:
     seconds: float = 0.0
     #: estimated executions still to run, while a search is under way (None: no estimate)
     estimate_remaining: int | None = None
+    #: a split search (--jobs, --cluster): subtrees handed out, jobs run again
+    #: because a worker died, and executions run twice (None: not split)
+    jobs: int | None = None
+    reruns: int | None = None
+    redundant: int | None = None
 
     def to_json(self) -> dict[str, object]:
-        """The contract's ``stats`` object (with ``estimate_remaining`` added)."""
-        return {
+        """The contract's ``stats`` object (with ``estimate_remaining`` added, and
+        ``jobs``, ``reruns``, ``redundant`` for a split search)."""
+        out: dict[str, object] = {
             "executions": self.executions,
             "blocked": self.blocked,
             "states": self.states,
@@ -50,6 +56,9 @@ class Stats:
             "seconds": round(self.seconds, 3),
             "estimate_remaining": self.estimate_remaining,
         }
+        if self.jobs is not None:
+            out.update(jobs=self.jobs, reruns=self.reruns, redundant=self.redundant)
+        return out
 
 
 @dataclass

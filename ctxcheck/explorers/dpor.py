@@ -33,6 +33,8 @@ thread whose step was a violation never sleeps.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ctxcheck.explorers.base import Explorer, tree_fraction
 from ctxcheck.explorers.deps import (
     ERROR_FOOTPRINT,
@@ -43,7 +45,7 @@ from ctxcheck.explorers.deps import (
     stops_others,
 )
 from ctxcheck.explorers.happens_before import Trace, normalise
-from ctxcheck.explorers.path import Branch, Path
+from ctxcheck.explorers.path import Branch, Path, check_step
 from ctxcheck.primitives.base import Footprint
 from ctxcheck.runtime import Execution
 
@@ -73,33 +75,98 @@ class _Node(Branch):
         return ERROR_FOOTPRINT if tid in self.errors else self.fps[tid]
 
 
+#: a race that asks for a thread at a state above the subtree being explored:
+#: (depth of that state, initials of the reversing sequence, the racing thread)
+Request = tuple[int, tuple[int, ...], int]
+
+
 class DporExplorer(Explorer):
-    """Source-DPOR with sleep sets."""
+    """Source-DPOR with sleep sets.
+
+    :meth:`explore` runs it below any state, not only the initial one: a
+    parallel search (:mod:`ctxcheck.parallel`) hands out the subtrees below
+    a depth, each explored here with the sleep set its state has, and the
+    races that ask for a thread above it are collected, not acted on.
+    """
 
     name = "dpor"
+    #: races aimed above the subtree (see :meth:`explore`), in the order found
+    requests: list[Request]
 
     def search(self) -> bool:
+        return self.explore([], {})
+
+    def explore(
+        self,
+        prefix: list[tuple[int, int]],
+        asleep: Mapping[int, bool],
+        sigs: list[tuple[str, int] | None] | None = None,
+    ) -> bool:
+        """DPOR below the state ``prefix`` reaches, with threads ``asleep`` there.
+
+        ``asleep`` maps each sleeping thread to whether its step from an
+        ancestor ended the run with a violation (it then sleeps dependent
+        with everything); the others sleep with the footprint of their
+        pending step. The steps of the prefix are replayed (checked against
+        ``sigs`` where given) into the happens-before record, so that races
+        of the subtree with them are seen; a race that asks for a thread at
+        one of their states is noted in :attr:`requests`, for whoever owns
+        that state.
+        """
         trace = Trace()
         self._visible = has_invariants(self.model)
+        self.requests = []
         path: Path[_Node] = Path(self.execution)
         self._path = path
         nodes = path.nodes
-        ex = self.execution()
-        nodes.append(self._new_node(ex, {}, None))
+        ex = self._replay_prefix(path, trace, prefix, sigs or [None] * len(prefix))
+        self._floor = floor = len(prefix)
+        last = prefix[-1][0] if prefix else None
+        sleep = {
+            q: ERROR_FOOTPRINT if failed else step_footprint(ex, q, self._visible, names=False)
+            for q, failed in asleep.items()
+            if q in ex.enabled()
+        }
+        nodes.append(self._new_node(ex, sleep, last))
         while True:
             blocked = self._extend(ex, path, trace)
             self.finish(ex, blocked=blocked)
-            if not self._backtrack(nodes):
+            if not self._backtrack(nodes, floor):
                 return True
             if self.out_of_budget():
                 return False
             trace.truncate(len(nodes) - 1)
             ex = path.replay(len(nodes) - 1)
 
+    def _replay_prefix(
+        self,
+        path: Path[_Node],
+        trace: Trace,
+        prefix: list[tuple[int, int]],
+        sigs: list[tuple[str, int] | None],
+    ) -> Execution:
+        """A fresh run through ``prefix``, each step noted in ``trace`` (its races were seen)."""
+        ex = self.execution()
+        ex.replaying = True
+        for tid, branch in prefix:
+            node = _Node([], {}, {})
+            node.choose(tid, branch)
+            node.sig = sigs[len(path.nodes)]
+            path.nodes.append(node)
+            fp = normalise(step_footprint(ex, tid, self._visible, names=False))
+            nthreads = len(ex.machine.threads)
+            node.sig = check_step(ex, tid, node.sig, len(path.nodes) - 1)
+            ex.step(tid, branch)
+            event, _ = trace.add(tid, fp)
+            for idx in range(nthreads, len(ex.machine.threads)):
+                trace.spawned(event, idx)
+        ex.replaying = False
+        return ex
+
     def done_fraction(self) -> float | None:
         """Knuth's estimate over the current path: explored threads of each backtrack set."""
         points = []
-        for node in self._path.nodes:
+        for node in self._path.nodes[self._floor :]:
             children = len(node.backtrack | node.done) * max(node.nbranches, 1)
             done = len(node.done) * max(node.nbranches, 1) + node.branch
             points.append((done, children))
@@ -116,11 +183,19 @@ class DporExplorer(Explorer):
             node.tid = pick
         return node
 
-    def _extend(self, ex: Execution, path: Path[_Node], trace: Trace) -> bool:
-        """Run to the end from the last node; True if cut by sleep sets."""
+    def _extend(
+        self, ex: Execution, path: Path[_Node], trace: Trace, limit: int | None = None
+    ) -> bool:
+        """Run to the end from the last node; True if cut by sleep sets.
+
+        With ``limit``, stop at the first new state at that depth (a state
+        the caller hands on, see :mod:`ctxcheck.parallel`).
+        """
         nodes = path.nodes
         while True:
             node = nodes[-1]
+            if limit is not None and len(nodes) - 1 >= limit:
+                return False
             if node.tid == NONE:
                 return bool(node.enabled) and not ex.finished
             tid = node.tid
@@ -137,7 +212,7 @@ class DporExplorer(Explorer):
             for idx in range(nthreads, len(ex.machine.threads)):
                 trace.spawned(event, idx)
             for i in races:
-                self._add_backtrack(nodes[i], trace.initials(i, event), tid)
+                self._ask(nodes, i, trace.initials(i, event), tid)
             self._disabling_races(ex, node, tid)
             if stopped:
                 self._pending_races(ex, nodes, trace, tid)
@@ -160,7 +235,7 @@ class DporExplorer(Explorer):
             fp = normalise(step_footprint(ex, t.tid, self._visible, names=False))
             pending, races = trace.add(t.tid, fp, commit=False)
             for i in races:
-                self._add_backtrack(nodes[i], trace.initials(i, pending), t.tid)
+                self._ask(nodes, i, trace.initials(i, pending), t.tid)
 
     @staticmethod
     def _disabling_races(ex: Execution, node: _Node, tid: int) -> None:
@@ -176,6 +251,18 @@ class DporExplorer(Explorer):
                 node.backtrack.add(q)
         node.errors.add(tid)
 
+    def _ask(self, nodes: list[_Node], i: int, initials: list[int], p: int) -> None:
+        """Make sure a thread of ``initials`` is tried at state ``i`` (or ask its owner)."""
+        if i < self._floor:
+            self.requests.append((i, tuple(initials), p))
+        else:
+            self._add_backtrack(nodes[i], initials, p)
+
+    @staticmethod
+    def add_backtrack(node: _Node, initials: list[int] | tuple[int, ...], p: int) -> None:
+        """Source-DPOR's rule: some initial of the reversing sequence is tried at ``node``."""
+        DporExplorer._add_backtrack(node, list(initials), p)
+
     @staticmethod
     def _add_backtrack(node: _Node, initials: list[int], p: int) -> None:
         if node.backtrack.intersection(initials):
@@ -187,10 +274,10 @@ class DporExplorer(Explorer):
             node.backtrack.update(node.enabled)
 
     @staticmethod
-    def _backtrack(nodes: list[_Node]) -> bool:
-        """Move to the next unexplored choice; False when there is none."""
+    def _backtrack(nodes: list[_Node], floor: int = 0) -> bool:
+        """Move to the next unexplored choice below ``floor``; False when there is none."""
         nodes.pop()  # the final state: nothing executed from it
-        while nodes:
+        while len(nodes) > floor:
             node = nodes[-1]
             if node.branch + 1 < node.nbranches:
                 node.choose(node.tid, node.branch + 1)

@@ -292,6 +292,10 @@ class Op:
         return f"{self.name}({args})" + ("" if result is None else f" = {describe(result)}")
 
     def signature(self) -> tuple[str, int]:
-        """What a replay must see again at this step."""
+        """What a replay must see again at this step: (what it is, its object's id or -1).
+
+        The second item is always an object id (or -1), so that a split
+        search can name it the same way in every process.
+        """
         tgt = self.target()
         return (self.name, -1 if tgt is None else tgt.oid)

@@ -29,4 +29,4 @@ class Choose(Op):
         return f"choose({self.label}) = {describe(result)}"
 
     def signature(self) -> tuple[str, int]:
-        return (f"choose:{self.label}", len(self.options))
+        return (f"choose:{self.label}/{len(self.options)}", -1)

@@ -50,7 +50,7 @@ class Observe(Op):
         return f"observe({self.label})"
 
     def signature(self) -> tuple[str, int]:
-        return (f"observe:{self.label}", len(self.objects))
+        return (f"observe:{self.label}/{len(self.objects)}", -1)
 
 
 class Judge(Op):
@@ -90,4 +90,4 @@ class Judge(Op):
         return f"observe({self.label})"
 
     def signature(self) -> tuple[str, int]:
-        return (f"observe:{self.label}", 0)
+        return (f"observe:{self.label}", -1)

@@ -159,12 +159,17 @@ def hunt(model: Model, variant: str, cut: Result, timeout: float | None) -> Resu
 
 
 def collect_model(
-    model: Model, on_variant: Callable[[str], None] | None = None, timeout: float | None = None
+    model: Model,
+    on_variant: Callable[[str], None] | None = None,
+    timeout: float | None = None,
+    jobs: int = 1,
+    cluster: str | None = None,
 ) -> ModelReport:
     """Check every variant of ``model`` at its proof parameters.
 
     Those are the defaults, except where the model sets ``proof_params``.
     ``timeout`` bounds each check; a check it cuts is reported inconclusive.
+    ``jobs`` and ``cluster`` split each check (:mod:`ctxcheck.parallel`).
     """
     expectations = {e.variant: e for e in model.expectations}
     variants: list[VariantReport] = []
@@ -176,6 +181,8 @@ def collect_model(
             variant=variant.name,
             explorer=PROOF_EXPLORER,
             timeout=timeout,
+            jobs=jobs,
+            cluster=cluster,
             **_params(model.proof_params),
         )
         if not result.exhaustive and not result.violations:

@@ -113,13 +113,31 @@ def _announce(step: Callable[[str], None], model: str) -> Callable[[str], None]:
     return announce
 
 
+@contextmanager
+def _cluster(cluster: str | None, jobs: int) -> Iterator[str | None]:
+    if cluster is None:
+        yield None
+        return
+    from ctxcheck.parallel import workers_for
+    from ctxcheck.parallel.cluster import shared_cluster
+
+    with shared_cluster(cluster, workers_for(0 if jobs == 1 else jobs)) as address:
+        yield address
+
+
 def run(
     targets: Sequence[str],
     outdir: str | Path,
     timeout: float | None = None,
     paths: Sequence[str] = (),
+    jobs: int = 1,
+    cluster: str | None = None,
 ) -> tuple[list[ModelReport], list[str], int]:
-    """Check, judge and write everything; returns reports, notes and status."""
+    """Check, judge and write everything; returns reports, notes and status.
+
+    ``jobs`` and ``cluster`` split each check (a ``local`` cluster is
+    started once for all of them).
+    """
     import time
 
     out = check_output_dir(str(outdir), "prove -o", OWNED)
@@ -130,10 +148,10 @@ def run(
     notes: list[str] = []
     timings: list[str] = []
     total = sum(len(m.variants) for m in models)
-    with _progress(total) as step:
+    with _progress(total) as step, _cluster(cluster, jobs) as address:
         for m in models:
             start = time.monotonic()
-            mr = collect_model(m, on_variant=_announce(step, m.name), timeout=timeout)
+            mr = collect_model(m, _announce(step, m.name), timeout, jobs, address)
             timings += [
                 f"{m.name} [{vr.variant}]: {vr.result.stats.seconds:.2f}s, "
                 f"{vr.result.stats.executions} executions"
@@ -166,10 +184,15 @@ def _failures(reports: list[ModelReport]) -> list[str]:
 
 
 def main(
-    targets: Sequence[str], outdir: str, timeout: float | None = None, paths: Sequence[str] = ()
+    targets: Sequence[str],
+    outdir: str,
+    timeout: float | None = None,
+    paths: Sequence[str] = (),
+    jobs: int = 1,
+    cluster: str | None = None,
 ) -> int:
     """The CLI command: run, print a summary line and any unmet expectation."""
-    reports, notes, status = run(targets, outdir, timeout, paths)
+    reports, notes, status = run(targets, outdir, timeout, paths, jobs, cluster)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     variants: list[VariantReport] = [vr for mr in reports for vr in mr.variants]

@@ -1,0 +1,67 @@
+"""One dpor search split across processes (``--jobs N``) or machines (``--cluster``).
+
+:func:`run_split` is the front door: it sets up a
+:class:`~ctxcheck.parallel.coordinator.Coordinator` (the top of the search
+tree) with a backend that runs its jobs, a :class:`~ctxcheck.parallel.pool.LocalPool`
+of forked worker processes or a Dask cluster
+(:mod:`ctxcheck.parallel.cluster`), and returns the same
+:class:`~ctxcheck.explorers.base.Outcome` a single ``dpor`` search does,
+with ``stats`` gaining ``jobs``, ``reruns`` and ``redundant``.
+"""
+
+from __future__ import annotations
+
+from ctxcheck.errors import UsageError
+from ctxcheck.explorers.base import Outcome, ProgressHook
+from ctxcheck.model import Config, Model
+from ctxcheck.options import Bounds, Options
+from ctxcheck.parallel.coordinator import Coordinator
+from ctxcheck.parallel.pool import LocalPool, cores
+
+
+def workers_for(jobs: int) -> int:
+    """``--jobs`` as a number of workers: 0 means every core."""
+    return cores() if jobs == 0 else jobs
+
+
+def run_split(
+    model: Model,
+    config: Config,
+    options: Options,
+    bounds: Bounds,
+    progress: ProgressHook | None = None,
+    target: str | None = None,
+) -> Outcome:
+    """Explore with dpor, split over ``options.jobs`` processes or ``options.cluster``."""
+    if options.explorer != "dpor":
+        raise UsageError(
+            f"--jobs and --cluster split the dpor search; explorer {options.explorer!r} "
+            f"runs in one process (drop --jobs/--cluster, or use --explorer dpor)"
+        )
+    coordinator = Coordinator(model, config, bounds, progress, options.stop_on_first)
+    depth = options.knobs.get("split_depth")
+    if options.cluster is not None:
+        from ctxcheck.parallel.cluster import DaskBackend
+
+        backend: LocalPool | DaskBackend = DaskBackend(
+            options.cluster,
+            model,
+            config,
+            bounds,
+            target,
+            workers_for(0 if options.jobs == 1 else options.jobs),
+        )
+    else:
+        backend = LocalPool(model, config, bounds, workers_for(options.jobs))
+    coordinator.configure(backend.submit, backend.collect, depth)
+    try:
+        outcome = coordinator.run()
+    finally:
+        backend.close()
+    outcome.stats.jobs = coordinator.jobs
+    outcome.stats.reruns = backend.reruns
+    outcome.stats.redundant = coordinator.redundant
+    return outcome
+
+
+__all__ = ["run_split", "workers_for"]

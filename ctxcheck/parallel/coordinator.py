@@ -1,0 +1,312 @@
+"""The coordinator of a split search: the top of the dpor tree, and the jobs below it.
+
+Source-DPOR explores a tree of states depth first; what it must still try at
+a state (its backtrack set) grows as races are found below it. A split
+search keeps the top of that tree, every state above a *split depth*, in
+the coordinator, which explores it exactly as ``dpor`` does, with one
+difference: when a run reaches a new state at the split depth, the state is
+handed out as a :class:`~ctxcheck.parallel.job.Job` and the coordinator goes
+on with its next choice at once. A job explores its state's whole subtree
+with the sleep set the state has. When it comes back, its races that ask for
+a thread above it are added to the coordinator's states, which may open new
+choices there, and so new jobs. A state of the coordinator is never dropped
+while a job below it is out.
+
+Why this explores what one ``dpor`` process would: each subtree is explored
+with the sleep set it would have in a single search in which the choices
+handed out before it had been explored first (a choice is marked done when
+it is handed out, not when its job returns), and every race is acted on,
+by the job or by the coordinator. Which order the jobs come back in can
+change which executions represent a trace (as the order of a backtrack set
+does in one search), so the execution count may differ a little from one
+process's; no subtree is explored twice, so ``stats.redundant`` is 0 unless
+a worker died and its job was run again (then it counts that job's
+executions, as far as they are known: a dead worker reports nothing).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ctxcheck.explorers.base import Discovery
+from ctxcheck.explorers.deps import ERROR_FOOTPRINT, has_invariants, step_footprint
+from ctxcheck.explorers.dpor import NONE, DporExplorer, _Node
+from ctxcheck.explorers.happens_before import Trace, normalise
+from ctxcheck.explorers.path import Path, check_step
+from ctxcheck.parallel.job import Job, JobResult
+from ctxcheck.runtime import Execution
+
+
+class _State(_Node):
+    """A state of the top of the tree: a dpor node that knows its place."""
+
+    __slots__ = ("children", "depth", "edge", "edge_sig", "explored", "nb", "out", "parent")
+
+    def __init__(self, node: _Node, parent: _State | None, edge: tuple[int, int] | None) -> None:
+        super().__init__(node.enabled, node.fps, node.sleep)
+        for name in ("backtrack", "done", "errors", "nbranches", "tid", "branch", "sig"):
+            setattr(self, name, getattr(node, name))
+        self.parent = parent
+        self.edge = edge
+        self.edge_sig: tuple[str, int] | None = None
+        self.depth: int = 0 if parent is None else parent.depth + 1
+        self.children: dict[tuple[int, int], _State] = {}
+        #: choices handed out (explored) from here
+        self.explored: set[tuple[int, int]] = set()
+        #: outcomes of each thread's step from here, once it was taken
+        self.nb: dict[int, int] = {}
+        #: jobs under way below this state
+        self.out = 0
+
+    def choices(self) -> list[tuple[int, int]]:
+        """What is still to be tried from here, in dpor's order."""
+        todo = []
+        for t in sorted(self.backtrack - self.sleep.keys()):
+            for b in range(self.nb.get(t, 1)):
+                if (t, b) not in self.explored:
+                    todo.append((t, b))
+        return todo
+
+    def mark(self, choice: tuple[int, int]) -> None:
+        """``choice`` is handed out; a thread all of whose outcomes are is done."""
+        self.explored.add(choice)
+        t = choice[0]
+        if all((t, b) in self.explored for b in range(self.nb.get(t, 1))):
+            self.done.add(t)
+
+    def path(self) -> list[_State]:
+        """The states from the root to here."""
+        out: list[_State] = []
+        node: _State | None = self
+        while node is not None:
+            out.append(node)
+            node = node.parent
+        return out[::-1]
+
+
+@dataclass
+class Pending:
+    """A job under way: the states above it, for its requests."""
+
+    job: Job
+    path: list[_State]
+    started: float = field(default_factory=time.monotonic)
+
+
+class Coordinator(DporExplorer):
+    """The top of a split dpor search (see the module docstring).
+
+    ``submit`` hands a job to the workers; ``collect`` returns the results
+    that came back (waiting up to ``wait`` seconds for one when asked to).
+    """
+
+    name = "dpor"
+
+    def configure(
+        self,
+        submit: Callable[[Job], None],
+        collect: Callable[[float | None], list[JobResult]],
+        depth: int | None = None,
+    ) -> None:
+        """Set the backend and the split depth (None: from the first run's length)."""
+        self._submit = submit
+        self._collect = collect
+        self._split = depth
+        self.redundant = 0
+        self.jobs = 0
+
+    # -- the search -----------------------------------------------------------
+    def search(self) -> bool:
+        self._visible = has_invariants(self.model)
+        self._floor = 0
+        self.requests = []
+        self._pending: dict[int, Pending] = {}
+        self._numbers = 0
+        ex = self.execution()
+        if self._split is None:
+            self._split = self._depth_for(ex)
+            ex = self.execution()
+        self._root = _State(self._new_node(ex, {}, None), None, None)
+        self._open: list[_State] = [self._root]
+        self._path = Path(self.execution, [self._root])
+        while True:
+            self._absorb(self._collect(0.0))
+            work = self._next()
+            if work is None:
+                if not self._pending:
+                    return self.stopped is None
+                self._absorb(self._collect(None))
+                continue
+            if self.out_of_budget():
+                self._drain()
+                return False
+            self._descend(*work)
+
+    def _depth_for(self, ex: Execution) -> int:
+        """A twelfth of the first run's length (the ``split_depth`` knob overrides it).
+
+        Deeper splits make more, smaller jobs: better balance, but every job
+        replays its prefix twice (here and in the worker). On the
+        perf_counter models, where races reach far back, a twelfth gave the
+        best time of the depths tried (BENCHMARKS.md, "split search").
+        """
+        n = 0
+        while not ex.finished:
+            tid, branch = ex.choices(ex.last_tid)[0]
+            ex.step(tid, branch)
+            n += 1
+        return max(1, n // 12)
+
+    def _next(self) -> tuple[_State, tuple[int, int]] | None:
+        """The deepest state with a choice left (as dpor's depth-first order would)."""
+        while self._open:
+            state = self._open[-1]
+            todo = state.choices()
+            if todo:
+                return state, todo[0]
+            self._open.pop()
+        return None
+
+    def _descend(self, state: _State, choice: tuple[int, int]) -> None:
+        """Take ``choice`` at ``state`` and run down to the split depth (or the end)."""
+        path = state.path()
+        for above, below in zip(path, path[1:], strict=False):
+            assert below.edge is not None
+            above.choose(*below.edge)
+            above.sig = below.edge_sig
+        state.choose(*choice)
+        trace = Trace()
+        ex = self._replay(path[:-1], trace)
+        run: Path[_Node] = Path(self.execution, list(path))
+        blocked = self._extend(ex, run, trace, limit=self._split)
+        nodes = run.nodes
+        last = nodes[-1]
+        states = self._graft(path, nodes)
+        if last.tid == NONE or ex.finished:
+            self.finish(ex, blocked=blocked or (bool(last.enabled) and not ex.finished))
+        else:
+            self._hand_out(states, nodes)
+        for s in states:
+            if s.choices() and s not in self._open:
+                self._open.append(s)
+        self._open.sort(key=lambda s: s.depth)
+
+    def _graft(self, path: list[_State], nodes: list[_Node]) -> list[_State]:
+        """The states of the run above its last one, as states of the tree.
+
+        The states already in the tree record the choice taken; the new
+        ones (each of which took its first pick) join it below them.
+        """
+        states: list[_State] = list(path)
+        for i in range(len(nodes) - 1):
+            node = nodes[i]
+            edge = (node.tid, node.branch)
+            if i >= len(path):
+                fresh = _State(node, states[i - 1], (nodes[i - 1].tid, nodes[i - 1].branch))
+                fresh.edge_sig = nodes[i - 1].sig
+                states[i - 1].children[fresh.edge] = fresh  # type: ignore[index]
+                states.append(fresh)
+            if i >= len(path) - 1:  # a step this run took (the others were replayed)
+                st = states[i]
+                st.nb[edge[0]] = node.nbranches
+                st.mark(edge)
+        return states
+
+    def _replay(self, path: list[_State], trace: Trace) -> Execution:
+        """A run through the states of ``path``, each step noted in ``trace``."""
+        ex = self.execution()
+        ex.replaying = True
+        for depth, node in enumerate(path):
+            fp = normalise(step_footprint(ex, node.tid, self._visible, names=False))
+            nthreads = len(ex.machine.threads)
+            node.sig = check_step(ex, node.tid, node.sig, depth)
+            ex.step(node.tid, node.branch)
+            event, _ = trace.add(node.tid, fp)
+            for idx in range(nthreads, len(ex.machine.threads)):
+                trace.spawned(event, idx)
+        ex.replaying = False
+        return ex
+
+    def _hand_out(self, states: list[_State], nodes: list[_Node]) -> None:
+        """The last state of ``nodes`` is at the split depth: a job explores below it."""
+        leaf = nodes[-1]
+        prefix = tuple((n.tid, n.branch) for n in nodes[:-1])
+        key_of = self.search_state.ids.key_of
+        sigs = tuple(
+            None if n.sig is None else (n.sig[0], None if n.sig[1] < 0 else key_of(n.sig[1]))
+            for n in nodes[:-1]
+        )
+        asleep = tuple((q, fp == ERROR_FOOTPRINT) for q, fp in sorted(leaf.sleep.items()))
+        state = self.search_state
+        remaining = None
+        if self._deadline is not None:
+            remaining = max(0.001, self._deadline - time.monotonic())
+        job = Job(self._numbers, prefix, sigs, asleep, state.reads.export(state.ids.key_of),
+                  remaining, self._left())  # fmt: skip
+        self._numbers += 1
+        self.jobs += 1
+        for n in states:
+            n.out += 1
+        self._pending[job.number] = Pending(job, states)
+        self._submit(job)
+
+    def _left(self) -> int | None:
+        limit = self.bounds.max_executions
+        if limit is None:
+            return None
+        return max(1, limit - self.stats.executions - self.stats.blocked)
+
+    # -- results ----------------------------------------------------------------
+    def _absorb(self, results: list[JobResult]) -> None:
+        for result in results:
+            if result.error is not None:
+                self._pending.clear()
+                raise result.error
+            pending = self._pending.pop(result.number, None)
+            if pending is None:  # a job run twice (a worker died): keep the first
+                self.redundant += result.executions
+                continue
+            self._count(result)
+            for depth, initials, p in result.requests:
+                target = pending.path[depth]
+                self.add_backtrack(target, initials, p)
+                if target.choices() and target not in self._open:
+                    self._open.append(target)
+            for n in pending.path:
+                n.out -= 1
+            self._open.sort(key=lambda s: s.depth)
+            if result.stopped is not None and self.stopped is None:
+                self.stopped = result.stopped
+
+    def _count(self, result: JobResult) -> None:
+        stats = self.stats
+        stats.executions += result.executions
+        stats.blocked += result.blocked
+        stats.steps += result.steps
+        state = self.search_state
+        state.reads.learn(result.learnt, state.ids.id_of)
+        for prop, (schedule, found) in result.discoveries.items():
+            known = self.discoveries.get(prop)
+            if known is None or len(schedule) < len(known.schedule):
+                self.discoveries[prop] = Discovery(list(schedule), found)
+        if self.progress is not None:
+            stats.seconds = time.monotonic() - self._start
+            self._estimate()
+            self.progress(stats)
+
+    def _drain(self) -> None:
+        """A budget ran out: take what the jobs under way bring back, then stop."""
+        while self._pending:
+            got = self._collect(None)
+            if not got:
+                break
+            self._absorb(got)
+
+    def done_fraction(self) -> float | None:
+        """Finished jobs and runs against those known so far (a floor, not a forecast)."""
+        total = self.jobs + len(self._open)
+        if total == 0:
+            return None
+        return (self.jobs - len(self._pending)) / total
