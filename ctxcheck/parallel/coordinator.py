@@ -26,6 +26,7 @@ executions, as far as they are known: a dead worker reports nothing).
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -172,7 +173,7 @@ class Coordinator(DporExplorer):
     def _descend(self, state: _State, choice: tuple[int, int]) -> None:
         """Take ``choice`` at ``state`` and run down to the split depth (or the end)."""
         path = state.path()
-        for above, below in zip(path, path[1:], strict=False):
+        for above, below in itertools.pairwise(path):
             assert below.edge is not None
             above.choose(*below.edge)
             above.sig = below.edge_sig

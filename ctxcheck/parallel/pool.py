@@ -11,6 +11,7 @@ it. Workers ignore Ctrl-C: the coordinator stops them.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
@@ -125,10 +126,8 @@ class LocalPool:
     def close(self) -> None:
         """Stop every worker (politely, then not)."""
         for w in self._workers:
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 w.conn.send(None)
-            except (BrokenPipeError, OSError):
-                pass
         for w in self._workers:
             w.process.join(timeout=1.0)
             if w.process.is_alive():
