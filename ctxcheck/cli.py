@@ -55,6 +55,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _job_counts(text: str) -> tuple[int, ...]:
+    counts = tuple(_positive_int(x) for x in text.split(","))
+    if not counts or 0 in counts:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: give job counts of 1 or more, e.g. 1,2,4")
+    return counts
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -212,6 +219,19 @@ def _bench_parser(sub: Any) -> None:
         type=_seconds,
         default=900.0,
         help="time cap of each --naive walk and its dpor check (900)",
+    )
+    p.add_argument(
+        "--split",
+        action="append",
+        metavar="TARGET[:K=V,...]",
+        help="time TARGET's dpor search in one process and split over --split-jobs (repeatable)",
+    )
+    p.add_argument(
+        "--split-jobs",
+        type=_job_counts,
+        default=(1, 2, 4),
+        metavar="N,N,...",
+        help="the numbers of jobs --split measures (1,2,4)",
     )
     _path_option(p)
 
@@ -387,6 +407,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         quick=args.quick, output=args.output, models=args.models, cap=args.cap,
         scale=args.scale, scale_cap=args.scale_cap, scale_variant=args.scale_variant,
         naive=args.naive or [], naive_cap=args.naive_cap, paths=args.path,
+        split=args.split or [], split_jobs=args.split_jobs,
     )  # fmt: skip
 
 

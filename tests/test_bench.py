@@ -157,6 +157,8 @@ def test_bench_writes_its_sections_into_the_file(
         (["--naive", f"{LOST}:threads"], "'threads' is not K=N"),
         (["--naive", f"{LOST}:nope=2"], "has no parameter 'nope'"),
         (["--naive", LOST, "--naive-cap", "-1"], "must be positive"),
+        (["--split", ":threads=2"], "--split ':threads=2': no model named"),
+        (["--split", LOST, "--split-jobs", "2,0"], "job counts of 1 or more"),
     ],
 )
 def test_bad_bench_options_exit_2(cli: Cli, args: list[str], message: str) -> None:
@@ -184,6 +186,27 @@ def test_naive_table_counts_what_naive_runs_and_compares_verdicts(cli: Cli) -> N
         assert row["agree"] == "yes"
         assert row["walk: violated"] == (", ".join(sorted(naive.violated())) or "holds")
     assert "--naive-cap 900" in proc.stdout
+
+
+SPLIT_HEADERS = (
+    "| model | params | jobs | verdict | violated | exhaustive | executions | handed out "
+    "| reruns | seconds | speed-up | job median s | job max s | coordinator cpu s "
+    "| ms cpu per job |"
+)
+
+
+def test_split_table_times_one_process_against_each_split(cli: Cli) -> None:
+    proc = cli("bench", "--split", f"{LOST}:threads=3", "--split-jobs", "1,2")
+    assert proc.returncode == 0, proc.stderr
+    rows = _rows(proc.stdout, SPLIT_HEADERS)
+    assert [r["jobs"] for r in rows] == ["one process", "1", "2"]
+    one = check(LOST, threads=3)
+    for row in rows:
+        assert row["verdict"] == one.verdict
+        assert row["violated"] == (", ".join(sorted(one.violated())) or "-")
+        assert row["exhaustive"] == "yes"
+    assert rows[0]["speed-up"] == "1.00" and rows[0]["handed out"] == "0"
+    assert "--split-jobs 1,2" in proc.stdout
 
 
 #: a model whose final property raises KeyboardInterrupt, as Ctrl-C during a check does

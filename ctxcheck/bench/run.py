@@ -38,6 +38,8 @@ from ctxcheck.bench.specs import (
     validate_naive,
     validate_scale,
 )
+from ctxcheck.bench.split import DEFAULT_JOBS, split_rows, split_section
+from ctxcheck.bench.split import log_row as log_split_row
 from ctxcheck.errors import OutputError
 from ctxcheck.output import check_output_file, write_output
 
@@ -93,6 +95,8 @@ def _bench_command(
     output: str | None,
     naive: Sequence[str] = (),
     naive_cap: float = 900.0,
+    split: Sequence[str] = (),
+    split_jobs: Sequence[int] = DEFAULT_JOBS,
 ) -> str:
     """The command line that reproduces this run, for the tables' provenance."""
     parts = ["ctxcheck bench"]
@@ -108,6 +112,10 @@ def _bench_command(
         parts += ["--naive", spec]
     if naive:
         parts += ["--naive-cap", f"{naive_cap:g}"]
+    for spec in split:
+        parts += ["--split", spec]
+    if split:
+        parts += ["--split-jobs", ",".join(map(str, split_jobs))]
     if output:
         parts += ["-o", output]
     return " ".join(parts)
@@ -124,6 +132,8 @@ def main(
     naive: Sequence[str] = (),
     naive_cap: float = 900.0,
     paths: Sequence[str] = (),
+    split: Sequence[str] = (),
+    split_jobs: Sequence[int] = DEFAULT_JOBS,
 ) -> int:
     """Entry point of ``ctxcheck bench``: print the tables, or merge them into ``output``.
 
@@ -134,8 +144,10 @@ def main(
     """
     sink = Sink(output)
     try:
-        return _measure(sink, quick, models, cap, scale, scale_cap, scale_variant, naive,
-                        naive_cap, paths, output)  # fmt: skip
+        status = _measure(sink, quick, models, cap, scale, scale_cap, scale_variant, naive,
+                          naive_cap, paths, output, split, split_jobs)  # fmt: skip
+        sink.close()
+        return status
     except KeyboardInterrupt:
         sink.close()  # every finished section is in its place already
         raise
@@ -153,21 +165,32 @@ def _measure(
     naive_cap: float,
     paths: Sequence[str],
     output: str | None,
+    split: Sequence[str] = (),
+    split_jobs: Sequence[int] = DEFAULT_JOBS,
 ) -> int:
     """Validate every option, then run and emit each section the options ask for."""
-    if models is None and scale is None and not naive:
-        status = sink.emit(report(QUICK if quick else FULL, quick))
-        sink.close()
-        return status
+    if models is None and scale is None and not naive and not split:
+        return sink.emit(report(QUICK if quick else FULL, quick))
     # every option is validated before the first check runs
     selected = select_models(models, paths) if models is not None else []
     spec = parse_scale(scale) if scale is not None else None
     target = validate_scale(spec, scale_variant, paths) if spec is not None else None
     naive_specs = [parse_naive(text) for text in naive]
-    for one in naive_specs:
+    split_specs = [parse_naive(text, "--split") for text in split]
+    for one in [*naive_specs, *split_specs]:
         validate_naive(one, paths)
     command = _bench_command(
-        quick, models, cap, scale, scale_cap, scale_variant, output, naive, naive_cap
+        quick,
+        models,
+        cap,
+        scale,
+        scale_cap,
+        scale_variant,
+        output,
+        naive,
+        naive_cap,
+        split,
+        split_jobs,
     )
     status = 0
     if models is not None:
@@ -185,5 +208,13 @@ def _measure(
         nrows, seconds = measure(naive_specs, naive_cap, on_row=log_naive_row, paths=paths)
         lines = provenance(command, started, host, seconds)
         status |= sink.emit(naive_section(nrows, naive_cap, lines))
-    sink.close()
+    if split_specs:
+        host, start, started = machine(), time.monotonic(), time.strftime("%Y-%m-%d %H:%M")
+        prow = split_rows(split_specs, split_jobs, on_row=log_split_row, paths=paths)
+        lines = [
+            f"Measured by `{command}`, started {started}; this table took "
+            f"{(time.monotonic() - start) / 60:.0f} min.",
+            f"Machine: {host}.",
+        ]
+        status |= sink.emit(split_section(prow, lines))
     return status

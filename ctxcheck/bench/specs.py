@@ -105,16 +105,16 @@ class NaiveSpec:
     params: Mapping[str, int]
 
 
-def parse_naive(spec: str) -> NaiveSpec:
-    """Parse a ``--naive`` spec; a malformed one is a :class:`UsageError` (exit 2)."""
+def parse_naive(spec: str, option: str = "--naive") -> NaiveSpec:
+    """Parse a ``--naive`` (or ``--split``) spec; a malformed one is a :class:`UsageError`."""
     target, _, rest = spec.partition(":")
     if not target.strip():
-        raise UsageError(f"--naive {spec!r}: no model named; expected {NAIVE_SYNTAX}")
+        raise UsageError(f"{option} {spec!r}: no model named; expected {NAIVE_SYNTAX}")
     params: dict[str, int] = {}
     for item in filter(None, (x.strip() for x in rest.split(","))):
         key, eq, value = (x.strip() for x in item.partition("="))
         if not eq or not key or not value.lstrip("-").isdigit():
-            raise UsageError(f"--naive {spec!r}: {item!r} is not K=N; expected {NAIVE_SYNTAX}")
+            raise UsageError(f"{option} {spec!r}: {item!r} is not K=N; expected {NAIVE_SYNTAX}")
         params[key] = int(value)
     return NaiveSpec(target.strip(), params)
 

@@ -31,8 +31,13 @@ def run_split(
     bounds: Bounds,
     progress: ProgressHook | None = None,
     target: str | None = None,
+    job_seconds: list[float] | None = None,
 ) -> Outcome:
-    """Explore with dpor, split over ``options.jobs`` processes or ``options.cluster``."""
+    """Explore with dpor, split over ``options.jobs`` processes or ``options.cluster``.
+
+    ``job_seconds``, when given, gets each finished job's own seconds (what
+    ``ctxcheck bench --split`` reports as the sizes of the jobs).
+    """
     if options.explorer != "dpor":
         raise UsageError(
             f"--jobs and --cluster split the dpor search; explorer {options.explorer!r} "
@@ -54,6 +59,7 @@ def run_split(
     else:
         backend = LocalPool(model, config, bounds, workers_for(options.jobs))
     coordinator.configure(backend.submit, backend.collect, depth)
+    coordinator.job_seconds = job_seconds
     try:
         outcome = coordinator.run()
     finally:

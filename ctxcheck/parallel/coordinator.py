@@ -117,6 +117,7 @@ class Coordinator(DporExplorer):
         self._split = depth
         self.redundant = 0
         self.jobs = 0
+        self.job_seconds: list[float] | None = None
 
     # -- the search -----------------------------------------------------------
     def search(self) -> bool:
@@ -282,6 +283,8 @@ class Coordinator(DporExplorer):
                 self.stopped = result.stopped
 
     def _count(self, result: JobResult) -> None:
+        if self.job_seconds is not None:
+            self.job_seconds.append(result.seconds)
         stats = self.stats
         stats.executions += result.executions
         stats.blocked += result.blocked
