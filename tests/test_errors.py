@@ -240,6 +240,50 @@ def test_nondeterministic_model(cli: Cli, tmp_path: Path) -> None:
     assert "no randomness, no global Python state" in err
 
 
+@pytest.mark.parametrize(
+    ("where", "place"),
+    [
+        ("thread", "W"),
+        ("setup", "S"),
+        ("property", "P"),
+    ],
+)
+def test_system_exit_in_model_code_is_a_model_error(
+    cli: Cli, tmp_path: Path, where: str, place: str
+) -> None:
+    # sys.exit(0) in a model once ended ctxcheck with status 0 and no word
+    text = f"""
+        import sys
+        from ctxcheck import Cell, Model, Property, Struct, field
+
+        class G(Struct):
+            x: Cell = field(0)
+
+        def worker(k, g):
+            v = yield k.load(g.x)
+            if "{place}" == "W":
+                sys.exit(0)
+            yield k.store(g.x, v + 1)
+
+        def setup(m, cfg):
+            g = m.new(G)
+            m.spawn("W", worker, g)
+            if "{place}" == "S":
+                sys.exit(0)
+            return g
+
+        def prop(m, g):
+            if "{place}" == "P":
+                sys.exit(0)
+
+        MODEL = Model("exiting", setup, properties=(Property("p", "", prop, final=True),))
+    """
+    path = _write(tmp_path, "exiting.py", text)
+    err = _error(cli("check", str(path)))
+    assert err.startswith("ctxcheck: model error: model exiting raised SystemExit: 0"), err
+    assert f"{path.name}:" in err and "This is a bug in the model" in err
+
+
 # -------------------------------------------------------------- trace files
 
 
