@@ -107,12 +107,38 @@ def test_unknown_explorer_lists_the_explorers(cli: Cli) -> None:
         ("--max-steps", "ten", "'ten' is not an integer"),
         ("--max-executions", "-1", "'-1' must not be negative"),
         ("--timeout", "0", "'0' must be positive"),
+        ("--timeout", "nan", "'nan' is not a finite number of seconds"),
+        ("--timeout", "inf", "'inf' is not a finite number of seconds"),
+        ("--timeout", "1e999", "'1e999' is not a finite number of seconds"),
+        ("--timeout=-inf", None, "'-inf' is not a finite number of seconds"),
+        ("--timeout=-1", None, "'-1' must be positive"),
     ],
 )
-def test_bad_option_values(cli: Cli, option: str, value: str, message: str) -> None:
-    proc = cli("check", LOST, option, value)
-    assert proc.returncode == 2
-    assert option in proc.stderr and message in proc.stderr
+def test_bad_option_values(cli: Cli, option: str, value: str | None, message: str) -> None:
+    proc = cli("check", LOST, *([option] if value is None else [option, value]), "--json")
+    assert proc.returncode == 2 and proc.stdout == ""  # --json prints nothing, least of all NaN
+    assert option.partition("=")[0] in proc.stderr and message in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e999"])
+def test_prove_refuses_a_timeout_that_is_no_number_of_seconds(
+    cli: Cli, tmp_path: Path, value: str
+) -> None:
+    err = _error(cli("prove", LOST, "-o", str(tmp_path / "out"), "--timeout", value))
+    assert f"argument --timeout: '{value}' is not a finite number of seconds" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, 0])
+def test_the_api_refuses_a_timeout_that_is_no_number_of_seconds(value: float) -> None:
+    import ctxcheck
+    from ctxcheck.errors import UsageError
+
+    with pytest.raises(UsageError, match="give a finite, positive number of seconds"):
+        ctxcheck.check(LOST, timeout=value)
+    with pytest.raises(UsageError, match="finite, positive number"):
+        ctxcheck.settings.Settings(timeout=value)
+
 
 
 def test_missing_model_file(cli: Cli, tmp_path: Path) -> None:
