@@ -140,6 +140,11 @@ def test_the_api_refuses_a_timeout_that_is_no_number_of_seconds(value: float) ->
         ctxcheck.settings.Settings(timeout=value)
 
 
+def test_max_preemptions_with_an_explorer_that_does_not_bound_them(cli: Cli) -> None:
+    err = _error(cli("check", LOST, "--variant", "racy", "--max-preemptions", "0"))
+    assert "explorer dpor does not honour max_preemptions=0 (--max-preemptions)" in err
+    assert "The explorers that bound preemptions: bounded;" in err
+
 
 def test_missing_model_file(cli: Cli, tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.py"

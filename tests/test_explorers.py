@@ -373,6 +373,15 @@ def test_bounded_is_incomplete_below_the_bug_and_finds_it_at_its_bound() -> None
     assert found.violations[0].preemptions == 1
 
 
+@pytest.mark.parametrize("explorer", [n for n, c in EXPLORERS.items() if not c.preemption_bound])
+def test_a_preemption_bound_is_refused_by_explorers_that_do_not_keep_it(explorer: str) -> None:
+    # dpor once took max_preemptions=0 and reported a counterexample of 1 preemption
+    with pytest.raises(ctxcheck.UsageError, match=f"explorer {explorer} does not honour "
+                       r"max_preemptions=0 .*bound preemptions: bounded;"):  # fmt: skip
+        ctxcheck.check(LOST_UPDATE, variant="racy", explorer=explorer, max_preemptions=0)
+    assert ctxcheck.check(LOST_UPDATE, variant="racy", explorer=explorer).violations
+
+
 def test_bounded_holds_when_the_bound_covers_every_schedule() -> None:
     result = ctxcheck.check(LOST_UPDATE, variant="atomic", explorer="bounded", max_preemptions=5)
     assert result.verdict == "holds" and result.exhaustive

@@ -91,6 +91,8 @@ class Explorer(ABC):
     exhaustive_capable = True
     #: the explorer-specific settings it takes (see :class:`ctxcheck.options.Options`)
     knobs: ClassVar[tuple[str, ...]] = ()
+    #: True when it honours ``Bounds.max_preemptions`` (others refuse the bound)
+    preemption_bound: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ class BoundedExplorer(Explorer):
     """Iterative preemption bounding: 0, 1, ... K preemptions."""
 
     name = "bounded"
+    preemption_bound = True
 
     #: the preemptions every schedule of the current round has
     round = 0
