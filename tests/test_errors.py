@@ -7,6 +7,7 @@ traceback reaches the user unless ``--debug`` asks for one.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import textwrap
 from collections.abc import Callable
@@ -313,6 +314,40 @@ def test_system_exit_in_model_code_is_a_model_error(
     err = _error(cli("check", str(path)))
     assert err.startswith("ctxcheck: model error: model exiting raised SystemExit: 0"), err
     assert f"{path.name}:" in err and "This is a bug in the model" in err
+
+
+def test_a_thread_that_never_yields_is_ended_by_the_timeout(cli: Cli, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "spinning.py",
+        """
+        from ctxcheck import Cell, Model, Struct, field
+
+        class G(Struct):
+            x: Cell = field(0)
+
+        def worker(k, g):
+            v = yield k.load(g.x)
+            while v >= 0:  # never yields again
+                v += 1
+            yield k.store(g.x, v)
+
+        def setup(m, cfg):
+            g = m.new(G)
+            m.spawn("W", worker, g)
+            return g
+
+        MODEL = Model("spinning", setup)
+    """,
+    )
+    proc = cli("check", str(path), "--timeout", "0.5", "--json")  # the fixture's hang guard
+    assert proc.returncode == 3, (proc.returncode, proc.stderr)
+    result = json.loads(proc.stdout)
+    assert result["verdict"] == "inconclusive"
+    assert result["stopped"].startswith("timeout=0.5s; a step of the model was still running")
+    # the loop's own lines: the model code that was running, not ctxcheck's
+    assert any(f"{path.name}:{line} in worker" in result["stopped"] for line in (8, 9))
+    assert "Traceback" not in proc.stderr
 
 
 # -------------------------------------------------------------- trace files
