@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from ctxcheck.counterexample import build_violation
+from ctxcheck.counterexample import build_violations
 from ctxcheck.explorers import create_explorer
 from ctxcheck.explorers.base import ProgressHook
 from ctxcheck.loader import command_target, load_model
@@ -51,6 +52,7 @@ def check(
     if bounds.max_steps is None:
         bounds = Bounds(model.max_steps, bounds.max_executions, bounds.timeout,
                         bounds.max_preemptions)  # fmt: skip
+    started = time.monotonic()  # the timeout is the budget of search and minimisation
     if options.split:
         from ctxcheck.parallel import run_split
 
@@ -58,10 +60,7 @@ def check(
                             target if isinstance(target, str) else None)  # fmt: skip
     else:
         outcome = create_explorer(model, config, options, bounds, progress).run()
-    violations = [
-        build_violation(model, config, bounds.max_steps, d)
-        for _, d in sorted(outcome.discoveries.items())
-    ]
+    violations = build_violations(model, config, bounds, outcome.discoveries, started)
     return Result(
         model=model.name,
         variant=config.variant,

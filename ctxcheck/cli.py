@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import traceback
@@ -67,6 +68,8 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of seconds") from None
+    if not math.isfinite(value):  # nan never fires; inf is no bound: leave the option out
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a finite number of seconds")
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be positive")
     return value
@@ -322,6 +325,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     model = load_model(args.target, args.path)
     if args.trace_out is not None:
         _check_trace_out(args.trace_out, model.property_names(), args.force)
+    _warn_ignored(args.explorer, seed=args.seed)
     with _progress(args.target) as progress:
         result = check(
             model, variant=args.variant, explorer=args.explorer,
@@ -341,6 +345,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print()
             print(render_violation(result, v, v.trace_file, recorded if v.trace_file else None))
     return result.exit_status
+
+
+def _warn_ignored(explorer: str, **knobs: Any) -> None:
+    """A warning line for each setting given that the explorer does not have (a seed for dpor)."""
+    from ctxcheck.explorers import EXPLORERS, get_explorer
+    from ctxcheck.options import Options
+
+    cls = get_explorer(explorer)
+    for knob in Options.build(explorer, **knobs).ignored(cls.knobs):
+        takers = ", ".join(n for n, c in EXPLORERS.items() if knob in c.knobs)
+        why = "it is not random" if knob == "seed" else f"it has no {knob}"
+        print(f"ctxcheck: warning: --{knob} is ignored by explorer {explorer} ({why}; "
+              f"{takers} take it)", file=sys.stderr)  # fmt: skip
 
 
 def _write_traces(args: argparse.Namespace, result: Any, model: Any) -> None:

@@ -5,13 +5,21 @@ minimal schedule (:mod:`ctxcheck.minimize`), then replays it with recording
 on, so that the events (thread, CPU, kernel function, source line, operation
 and value) and the preemption count come from one place, whichever explorer
 found the schedule.
+
+A check's ``--timeout`` covers this work too (:func:`build_violations`): what
+is left of it when the search ends is shared among the counterexamples, and
+one whose minimisation it cuts says so ("minimal: not proven").
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+
 from ctxcheck.explorers.base import Discovery
 from ctxcheck.minimize import DEFAULT_BUDGET, minimize
 from ctxcheck.model import Config, Model
+from ctxcheck.options import Bounds
 from ctxcheck.result import Violation
 from ctxcheck.runtime import Execution
 
@@ -31,9 +39,16 @@ def build_violation(
     max_steps: int | None,
     found: Discovery,
     minimize_budget: int = DEFAULT_BUDGET,
+    deadline: float | None = None,
+    max_preemptions: int | None = None,
 ) -> Violation:
-    """Minimize a discovery, replay it recorded, and describe it, saying how minimal it is."""
-    small = minimize(model, config, max_steps, found.schedule, found.found.prop, minimize_budget)
+    """Minimize a discovery, replay it recorded, and describe it, saying how minimal it is.
+
+    ``deadline`` (``time.monotonic()``) and ``max_preemptions`` bound the
+    minimisation (see :func:`ctxcheck.minimize.minimize`).
+    """
+    small = minimize(model, config, max_steps, found.schedule, found.found.prop, minimize_budget,
+                     deadline, max_preemptions)  # fmt: skip
     ex = record(model, config, max_steps, small.schedule)
     outcome = ex.violation or small.found
     return Violation(
@@ -46,3 +61,29 @@ def build_violation(
         minimal=small.minimal,
         minimal_note=small.note,
     )
+
+
+def build_violations(
+    model: Model,
+    config: Config,
+    bounds: Bounds,
+    discoveries: Mapping[str, Discovery],
+    started: float | None = None,
+) -> list[Violation]:
+    """Every discovery as a violation, in property order, within the check's bounds.
+
+    With a timeout, the check began at ``started`` (``time.monotonic()``):
+    the time left of ``bounds.timeout`` is shared out evenly among the
+    discoveries still to minimize, so the whole check keeps to its budget.
+    """
+    deadline = None if bounds.timeout is None or started is None else started + bounds.timeout
+    found = [d for _, d in sorted(discoveries.items())]
+    out = []
+    for i, d in enumerate(found):
+        share = None
+        if deadline is not None:
+            now = time.monotonic()
+            share = now + max(0.0, deadline - now) / (len(found) - i)
+        out.append(build_violation(model, config, bounds.max_steps, d, deadline=share,
+                                   max_preemptions=bounds.max_preemptions))  # fmt: skip
+    return out

@@ -25,15 +25,22 @@ The search, in order:
    they are unsound under a preemption bound). The first c that finds one is
    the fewest preemptions of any shortest counterexample.
 
-The work is bounded by a budget of executed steps (replays included). When
-both searches 3 and 4 complete, the result is exact and marked ``shortest``;
-when the budget runs out first, it is the best schedule found so far, marked
-``reduced``, with a note saying what is proven (e.g. "no counterexample has
-fewer than 7 steps").
+The work is bounded by a budget of executed steps (replays included) and,
+when the check has a ``--timeout``, by its deadline: the timeout is the
+budget of the whole check, search and minimisation (:mod:`ctxcheck.watchdog`
+ends a step that never returns). When both searches 3 and 4 complete, the
+result is exact and marked ``shortest``; when a budget runs out first, it is
+the best schedule found so far, marked ``reduced``, with a note saying what
+is proven (e.g. "no counterexample has fewer than 7 steps").
+
+Under a preemption bound (``--max-preemptions K``, explorer ``bounded``)
+only schedules of at most K preemptions are candidates, so the minimal
+counterexample keeps to the bound; search 3 then runs without sleep sets.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from ctxcheck.errors import ModelError
@@ -48,6 +55,7 @@ from ctxcheck.explorers.path import Alternatives, Path, attempt, depth_first, fo
 from ctxcheck.model import Config, Model
 from ctxcheck.primitives.base import Footprint
 from ctxcheck.runtime import Execution, Found, SearchState
+from ctxcheck.watchdog import GRACE, Watchdog
 
 Choice = tuple[int, int]
 Schedule = list[Choice]
@@ -79,6 +87,10 @@ class Minimized:
 
 class _OutOfBudget(Exception):
     """The work budget ran out."""
+
+
+class _OutOfTime(_OutOfBudget):
+    """The check's deadline (``--timeout``) passed."""
 
 
 class _Point(Alternatives):
@@ -122,6 +134,10 @@ class _Search:
         self.budget = budget
         self.limit = budget
         self.work = 0
+        #: ``time.monotonic()`` past which the search stops (None: no deadline)
+        self.deadline: float | None = None
+        #: no candidate may have more preemptions (None: no bound)
+        self.max_preemptions: int | None = None
         self.state = SearchState(model, config, max_steps)
         #: invariants see the states between writes: writes do not commute then
         self.visible = has_invariants(model)
@@ -138,6 +154,8 @@ class _Search:
         self.work += steps
         if self.work > self.limit:
             raise _OutOfBudget
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise _OutOfTime
 
     def execution(self) -> Execution:
         """A fresh run of the model (not counted: callers count what they replay)."""
@@ -286,8 +304,12 @@ class _Best:
         self.lower_bound = 1
         self.note: str | None = None
 
-    def offer(self, schedule: Schedule, found: Found, preemptions: int) -> None:
-        """Keep ``schedule`` if it is better: fewer steps, then fewer preemptions."""
+    def offer(
+        self, schedule: Schedule, found: Found, preemptions: int, bound: int | None = None
+    ) -> None:
+        """Keep ``schedule`` if it is better (fewer steps, then fewer preemptions) and in bound."""
+        if bound is not None and preemptions > bound:
+            return
         if (len(schedule), preemptions) < (len(self.schedule), self.preemptions):
             self.schedule, self.found, self.preemptions = schedule, found, preemptions
 
@@ -299,14 +321,18 @@ def minimize(
     schedule: Schedule,
     prop: str,
     budget: int = DEFAULT_BUDGET,
+    deadline: float | None = None,
+    max_preemptions: int | None = None,
 ) -> Minimized:
     """Reduce a violating schedule to the fewest steps, then the fewest preemptions.
 
     ``schedule`` must violate ``prop`` when replayed; the result violates it
-    too. ``budget`` bounds the steps executed by the search.
+    too. ``budget`` bounds the steps executed by the search, ``deadline``
+    (a ``time.monotonic()`` value) its time; ``max_preemptions`` bounds the
+    preemptions of every candidate (``schedule`` keeps to it).
     """
     search = _Search(model, config, max_steps, prop, budget)
-    start = search.attempt(list(schedule))
+    start = search.attempt(list(schedule))  # replays what a search ran: not timed
     if start is None:
         return _unchanged(
             schedule, search, "not minimized: the schedule did not replay to the same violation"
@@ -315,16 +341,22 @@ def minimize(
     found = ex.violation
     assert found is not None
     best = _Best(list(schedule), found, search.preemptions(schedule))
-    try:
-        _cheap(search, best)
-        _fewest_steps(search, best)
-        search.limit = budget
-        _fewest_preemptions(search, best)
-    except _OutOfBudget:
-        best.note = _budget_note(best, budget)
-    except ModelError as exc:
-        first = str(exc).splitlines()[0]
-        best.note = f"minimization stopped: another schedule made the model fail ({first})"
+    search.deadline, search.max_preemptions = deadline, max_preemptions
+    with Watchdog(None if deadline is None else deadline + GRACE) as dog:
+        try:
+            _cheap(search, best)
+            _fewest_steps(search, best)
+            search.limit = budget
+            _fewest_preemptions(search, best)
+        except _OutOfTime:
+            best.note = _budget_note(best, "the time budget of the check (--timeout) ran out")
+        except _OutOfBudget:
+            best.note = _budget_note(best, f"the search budget ({budget} steps) ran out")
+        except ModelError as exc:
+            first = str(exc).splitlines()[0]
+            best.note = f"minimization stopped: another schedule made the model fail ({first})"
+    if dog.fired is not None:  # a candidate's step never came back
+        best.note = _budget_note(best, "the time budget of the check (--timeout) ran out")
     exact = best.fewest_steps and best.fewest_preemptions
     return Minimized(
         best.schedule,
@@ -363,7 +395,7 @@ def _try(search: _Search, best: _Best, candidate: Schedule) -> None:
     ex, _ = run
     assert ex.violation is not None
     pre = search.preemptions(candidate)
-    best.offer(candidate, ex.violation, pre)
+    best.offer(candidate, ex.violation, pre, search.max_preemptions)
 
 
 def _fewest_steps(search: _Search, best: _Best) -> None:
@@ -373,9 +405,10 @@ def _fewest_steps(search: _Search, best: _Best) -> None:
         best.fewest_steps = True
         return
     search.limit = int(search.budget * _STEPS_SHARE)
+    bound = search.max_preemptions  # sleep sets are unsound under a preemption bound
     for depth in range(1, len(best.schedule)):
         best.lower_bound = depth
-        hit = search.search(depth, sleep=True, max_preempt=None)
+        hit = search.search(depth, sleep=bound is None, max_preempt=bound)
         if hit is not None:
             _try(search, best, hit)
             break
@@ -393,14 +426,13 @@ def _fewest_preemptions(search: _Search, best: _Best) -> None:
     best.fewest_preemptions = True
 
 
-def _budget_note(best: _Best, budget: int) -> str:
+def _budget_note(best: _Best, why: str) -> str:
     steps = len(best.schedule)
     if best.fewest_steps:
         return (
-            f"the search budget ({budget} steps) ran out: no counterexample has fewer than "
-            f"{steps} steps, but one with fewer than {best.preemptions} preemptions may exist"
+            f"{why}: no counterexample has fewer than {steps} steps, but one with fewer "
+            f"than {best.preemptions} preemptions may exist"
         )
-    return (
-        f"the search budget ({budget} steps) ran out: no counterexample has fewer than "
-        f"{best.lower_bound} steps; this one has {steps}"
-    )
+    if best.lower_bound <= 1:
+        return f"{why} before the search for a shorter counterexample could prove anything"
+    return f"{why}: no counterexample has fewer than {best.lower_bound} steps; this one has {steps}"

@@ -52,6 +52,8 @@ class Violation:
             "schedule": encode_schedule(self.schedule),
             "minimal": self.minimal,
             "minimal_note": self.minimal_note,
+            #: False when a budget (steps, or the check's --timeout) cut the minimisation
+            "minimal_proven": self.minimal == "shortest",
         }
 
 

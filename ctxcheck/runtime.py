@@ -30,7 +30,12 @@ from ctxcheck.model import Config, Model
 from ctxcheck.observe import PropertyReads, reads_into
 from ctxcheck.primitives.base import LOCKING, READ, RELEASE, Footprint, Op, describe
 
-__all__ = ["Event", "Execution", "Found", "SearchState"]
+__all__ = ["MODEL_FAILURES", "Event", "Execution", "Found", "SearchState"]
+
+#: what model code may raise that is its own failure: any exception, and a
+#: ``sys.exit()`` (which would otherwise end ctxcheck itself with the model's
+#: status and no word); not KeyboardInterrupt, which is the user's
+MODEL_FAILURES: tuple[type[BaseException], ...] = (Exception, SystemExit)
 
 
 class SearchState:
@@ -72,7 +77,7 @@ class SearchState:
             with reads_into(self.reads, ex.machine):
                 for i, prop in enumerate(self.model.invariants()):
                     self.reads.judging(i)
-                    with suppress(Exception):
+                    with suppress(*MODEL_FAILURES):
                         prop.check(ex.machine, ex.state)
         return ex
 
@@ -116,7 +121,7 @@ class Execution:
             self.state = model.setup(self.machine, config)
         except PropertyViolated as v:
             raise ModelError(f"model {model.name}: setup raised {v}") from v
-        except Exception as exc:  # any model failure is reported
+        except MODEL_FAILURES as exc:  # any model failure is reported
             raise ModelError(_describe_exception(model, exc, "in setup", [])) from exc
         self._start_new_threads()
         self._enabled = self._compute_enabled()
@@ -242,7 +247,7 @@ class Execution:
         except PropertyViolated as v:
             self.violation = Found(v.prop, v.message, self.steps)
             return
-        except Exception as exc:  # any model failure is reported
+        except MODEL_FAILURES as exc:  # any model failure is reported
             raise ModelError(
                 _describe_exception(self.model, exc, f"in thread {t.name}", self.schedule),
                 list(self.schedule),
@@ -285,7 +290,7 @@ class Execution:
             except PropertyViolated as v:
                 self.violation = Found(v.prop, v.message, self.steps)
                 return
-            except Exception as exc:  # any model failure is reported
+            except MODEL_FAILURES as exc:  # any model failure is reported
                 raise ModelError(
                     _describe_exception(self.model, exc, f"starting {thread.name}", self.schedule),
                     list(self.schedule),
@@ -354,7 +359,7 @@ class Execution:
     def _run_check(self, name: str, check: Any) -> str | None:
         try:
             result: str | None = check(self.machine, self.state)
-        except Exception as exc:  # any model failure is reported
+        except MODEL_FAILURES as exc:  # any model failure is reported
             raise ModelError(
                 _describe_exception(self.model, exc, f"in property {name}", self.schedule),
                 list(self.schedule),

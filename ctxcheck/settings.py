@@ -22,6 +22,7 @@ override single fields of the chosen profile.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,9 +91,9 @@ def _positive(name: str, value: object, kind: type[int] | tuple[type[int], type[
     if value is None:
         return
     number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-    if number is None or not isinstance(value, kind) or number <= 0:
+    if number is None or not isinstance(value, kind) or not math.isfinite(number) or number <= 0:
         raise UsageError(
-            f"setting {name}={value!r}: it must be a positive number (or None for no limit)"
+            f"setting {name}={value!r}: it must be a finite, positive number (or None for no limit)"
         )
 
 

@@ -97,6 +97,24 @@ def test_step_bound_violation_is_reported_not_hung(cli: Cli) -> None:
     assert "did not finish within 3 steps" in proc.stdout
 
 
+@pytest.mark.parametrize("explorer", ["dpor", "naive", "bounded"])
+def test_a_seed_the_explorer_ignores_is_warned_about(cli: Cli, explorer: str) -> None:
+    proc = cli("check", LOST, "--variant", "atomic", "--explorer", explorer, "--seed", "7")
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        f"ctxcheck: warning: --seed is ignored by explorer {explorer} (it is not random; "
+        f"random, pct take it)"
+    ) in proc.stderr
+
+
+@pytest.mark.parametrize("explorer", ["random", "pct"])
+def test_a_seed_the_explorer_takes_is_not_warned_about(cli: Cli, explorer: str) -> None:
+    proc = cli("check", LOST, "--variant", "atomic", "--explorer", explorer, "--seed", "7",
+               "--max-executions", "5")  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert "warning" not in proc.stderr
+
+
 def test_usage_error_exits_2(cli: Cli) -> None:
     proc = cli("check", "no.such.model")
     assert proc.returncode == 2

@@ -7,6 +7,7 @@ traceback reaches the user unless ``--debug`` asks for one.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import textwrap
 from collections.abc import Callable
@@ -107,12 +108,43 @@ def test_unknown_explorer_lists_the_explorers(cli: Cli) -> None:
         ("--max-steps", "ten", "'ten' is not an integer"),
         ("--max-executions", "-1", "'-1' must not be negative"),
         ("--timeout", "0", "'0' must be positive"),
+        ("--timeout", "nan", "'nan' is not a finite number of seconds"),
+        ("--timeout", "inf", "'inf' is not a finite number of seconds"),
+        ("--timeout", "1e999", "'1e999' is not a finite number of seconds"),
+        ("--timeout=-inf", None, "'-inf' is not a finite number of seconds"),
+        ("--timeout=-1", None, "'-1' must be positive"),
     ],
 )
-def test_bad_option_values(cli: Cli, option: str, value: str, message: str) -> None:
-    proc = cli("check", LOST, option, value)
-    assert proc.returncode == 2
-    assert option in proc.stderr and message in proc.stderr
+def test_bad_option_values(cli: Cli, option: str, value: str | None, message: str) -> None:
+    proc = cli("check", LOST, *([option] if value is None else [option, value]), "--json")
+    assert proc.returncode == 2 and proc.stdout == ""  # --json prints nothing, least of all NaN
+    assert option.partition("=")[0] in proc.stderr and message in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e999"])
+def test_prove_refuses_a_timeout_that_is_no_number_of_seconds(
+    cli: Cli, tmp_path: Path, value: str
+) -> None:
+    err = _error(cli("prove", LOST, "-o", str(tmp_path / "out"), "--timeout", value))
+    assert f"argument --timeout: '{value}' is not a finite number of seconds" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, 0])
+def test_the_api_refuses_a_timeout_that_is_no_number_of_seconds(value: float) -> None:
+    import ctxcheck
+    from ctxcheck.errors import UsageError
+
+    with pytest.raises(UsageError, match="give a finite, positive number of seconds"):
+        ctxcheck.check(LOST, timeout=value)
+    with pytest.raises(UsageError, match="finite, positive number"):
+        ctxcheck.settings.Settings(timeout=value)
+
+
+def test_max_preemptions_with_an_explorer_that_does_not_bound_them(cli: Cli) -> None:
+    err = _error(cli("check", LOST, "--variant", "racy", "--max-preemptions", "0"))
+    assert "explorer dpor does not honour max_preemptions=0 (--max-preemptions)" in err
+    assert "The explorers that bound preemptions: bounded;" in err
 
 
 def test_missing_model_file(cli: Cli, tmp_path: Path) -> None:
@@ -238,6 +270,84 @@ def test_nondeterministic_model(cli: Cli, tmp_path: Path) -> None:
     err = _error(cli("check", str(path)))
     assert "model error: model nondet did not replay the same way at step 1" in err
     assert "no randomness, no global Python state" in err
+
+
+@pytest.mark.parametrize(
+    ("where", "place"),
+    [
+        ("thread", "W"),
+        ("setup", "S"),
+        ("property", "P"),
+    ],
+)
+def test_system_exit_in_model_code_is_a_model_error(
+    cli: Cli, tmp_path: Path, where: str, place: str
+) -> None:
+    # sys.exit(0) in a model once ended ctxcheck with status 0 and no word
+    text = f"""
+        import sys
+        from ctxcheck import Cell, Model, Property, Struct, field
+
+        class G(Struct):
+            x: Cell = field(0)
+
+        def worker(k, g):
+            v = yield k.load(g.x)
+            if "{place}" == "W":
+                sys.exit(0)
+            yield k.store(g.x, v + 1)
+
+        def setup(m, cfg):
+            g = m.new(G)
+            m.spawn("W", worker, g)
+            if "{place}" == "S":
+                sys.exit(0)
+            return g
+
+        def prop(m, g):
+            if "{place}" == "P":
+                sys.exit(0)
+
+        MODEL = Model("exiting", setup, properties=(Property("p", "", prop, final=True),))
+    """
+    path = _write(tmp_path, "exiting.py", text)
+    err = _error(cli("check", str(path)))
+    assert err.startswith("ctxcheck: model error: model exiting raised SystemExit: 0"), err
+    assert f"{path.name}:" in err and "This is a bug in the model" in err
+
+
+def test_a_thread_that_never_yields_is_ended_by_the_timeout(cli: Cli, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "spinning.py",
+        """
+        from ctxcheck import Cell, Model, Struct, field
+
+        class G(Struct):
+            x: Cell = field(0)
+
+        def worker(k, g):
+            v = yield k.load(g.x)
+            while v >= 0:  # never yields again
+                v += 1
+            yield k.store(g.x, v)
+
+        def setup(m, cfg):
+            g = m.new(G)
+            m.spawn("W", worker, g)
+            return g
+
+        MODEL = Model("spinning", setup)
+    """,
+    )
+    proc = cli("check", str(path), "--timeout", "0.5", "--json")  # the fixture's hang guard
+    assert proc.returncode == 3, (proc.returncode, proc.stderr)
+    result = json.loads(proc.stdout)
+    assert result["verdict"] == "inconclusive"
+    assert result["stopped"].startswith("timeout=0.5s; a step of the model was still running")
+    # the loop's own lines: the model code that was running, not ctxcheck's
+    assert any(f"{path.name}:{line} in worker" in result["stopped"] for line in (8, 9))
+    assert "Traceback" not in proc.stderr
 
 
 # -------------------------------------------------------------- trace files

@@ -373,6 +373,15 @@ def test_bounded_is_incomplete_below_the_bug_and_finds_it_at_its_bound() -> None
     assert found.violations[0].preemptions == 1
 
 
+@pytest.mark.parametrize("explorer", [n for n, c in EXPLORERS.items() if not c.preemption_bound])
+def test_a_preemption_bound_is_refused_by_explorers_that_do_not_keep_it(explorer: str) -> None:
+    # dpor once took max_preemptions=0 and reported a counterexample of 1 preemption
+    with pytest.raises(ctxcheck.UsageError, match=f"explorer {explorer} does not honour "
+                       r"max_preemptions=0 .*bound preemptions: bounded;"):  # fmt: skip
+        ctxcheck.check(LOST_UPDATE, variant="racy", explorer=explorer, max_preemptions=0)
+    assert ctxcheck.check(LOST_UPDATE, variant="racy", explorer=explorer).violations
+
+
 def test_bounded_holds_when_the_bound_covers_every_schedule() -> None:
     result = ctxcheck.check(LOST_UPDATE, variant="atomic", explorer="bounded", max_preemptions=5)
     assert result.verdict == "holds" and result.exhaustive
@@ -382,6 +391,43 @@ def test_bounded_reports_the_fewest_preemptions_before_fewer_steps() -> None:
     result = ctxcheck.check(FLAGS, explorer="bounded")
     # T1 first is no preemption (nothing ran yet): one step, zero preemptions
     assert result.violations[0].preemptions == 0
+
+
+def _store_b(k: Kernel, f: Flags) -> Steps:
+    yield k.store(f.b, 1)
+    yield k.store(f.a, 1)
+
+
+def _inc_b(k: Kernel, f: Flags) -> Steps:
+    yield k.atomic_inc(f.b)
+
+
+def _b_2_a_0(m: Machine, f: Flags) -> str | None:
+    return "b = 2 with a = 0" if (f.a.value, f.b.value) == (0, 2) else None
+
+
+def _preempted_setup(m: Machine, cfg: Config) -> Flags:
+    f = m.new(Flags, name="f")
+    m.spawn("T0", _store_b, f)
+    m.spawn("T1", _inc_b, f)
+    return f
+
+
+#: violated in one state only: T0's first store, then T1 preempting T0
+PREEMPTED = Model(
+    name="tests.preempted",
+    setup=_preempted_setup,
+    properties=(Property("not_b2_a0", "", _b_2_a_0),),
+)
+
+
+@pytest.mark.parametrize("bound", [1, 2, None])
+def test_bounded_judges_the_state_its_filed_preemption_reaches(bound: int | None) -> None:
+    # the filed prefix [T0, T1] was replayed as "already judged" and the violation missed
+    assert ctxcheck.check(PREEMPTED, explorer="naive").violated() == ["not_b2_a0"]
+    result = ctxcheck.check(PREEMPTED, explorer="bounded", max_preemptions=bound)
+    (v,) = result.violations
+    assert (v.property, v.schedule, v.preemptions) == ("not_b2_a0", [(0, 0), (1, 0)], 1)
 
 
 # ------------------------------------------------------------ random, pct

@@ -7,7 +7,9 @@ files belong, unknown names) and mutates a genuine trace file (any field
 set to any JSON value, fields dropped, the text cut or corrupted, nested
 deep). Whatever it draws, ctxcheck must answer within its contract: exit
 0, 1, 2 or 3, and never a traceback (nor the "internal error" line the CLI
-prints where one would have been).
+prints where one would have been); ``--json`` output is strict JSON (no
+``NaN``), and a timeout that is not a finite, positive number is refused
+(exit 2) whichever command gets it.
 
 The commands run in this process (``ctxcheck.cli.main``) so that a few
 hundred cases fit in tens of seconds; every search is bounded. The example
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import random
 from collections.abc import Iterator
@@ -26,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ctxcheck import cli
@@ -54,12 +57,34 @@ def run(argv: list[str]) -> tuple[int, str, str]:
     return status, out.getvalue(), err.getvalue()
 
 
-def assert_in_contract(argv: list[str], status: int, err: str) -> None:
+def _no_constant(name: str) -> None:
+    raise AssertionError(f"{name} in --json output: not JSON")
+
+
+def assert_in_contract(argv: list[str], status: int, err: str, out: str = "") -> None:
     assert status in CONTRACT, (argv, status, err)
     assert "Traceback" not in err, (argv, err)
     assert "internal error" not in err, (argv, err)
     if status == 2:
         assert err.strip(), (argv, "exit 2 without a message")
+    if "--version" in argv:  # the version line, whatever follows
+        return
+    if "--json" in argv and status != 2 and out.strip():
+        json.loads(out, parse_constant=_no_constant)  # NaN, Infinity: not JSON
+    if _bad_seconds(argv):
+        assert status == 2 and "--timeout" in err, (argv, status, err)
+
+
+def _bad_seconds(argv: list[str]) -> bool:
+    """Does the option parser get a --timeout (the last one wins) that is no number of seconds?"""
+    given = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--timeout"]
+    if not given or argv[0] not in ("check", "prove"):
+        return False
+    try:
+        value = float(given[-1])
+    except ValueError:
+        return True
+    return not math.isfinite(value) or value <= 0
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +152,8 @@ def argvs(draw: st.DrawFn) -> list[str]:
             "--max-steps": NUMBERS, "--max-executions": NUMBERS, "--seed": NUMBERS,
             "--max-preemptions": NUMBERS, "--timeout": NUMBERS, "--trace-out": OUTPUTS,
             "--force": None, "--json": None, "--path": PATHS,
-        }), *bound]  # fmt: skip
+        })]  # fmt: skip
+        rest = [rest[0], *bound, *rest[1:]]  # a drawn --timeout or --max-executions wins
     elif command == "replay":
         rest = [draw(TRACES), *_options(draw, {"--json": None, "--model": TARGETS,
                                               "--path": PATHS})]  # fmt: skip
@@ -139,8 +165,9 @@ def argvs(draw: st.DrawFn) -> list[str]:
     elif command == "prove":
         targets = st.sampled_from(["perf_counter.fork_inherit", "", " ", "nosuch", "x.py",
                                    "adir", "a" * 300])  # fmt: skip
-        rest = [draw(targets), *_options(draw, {"-o": OUTPUTS, "--timeout": NUMBERS}),
-                "--timeout", "5"]  # fmt: skip
+        seconds = st.sampled_from(["nan", "inf", "-inf", "1e999", "0", "-1", "", "x", "5"])
+        rest = [draw(targets), "--timeout", "5",  # a drawn --timeout wins: never a long one
+                *_options(draw, {"-o": OUTPUTS, "--timeout": seconds})]  # fmt: skip
     elif command == "bench":
         naive = st.sampled_from([f"{LOST}:threads=1", "nosuch", ":", f"{LOST}:threads=a",
                                  f"{LOST}:threads=99", "", f"{LOST}:x=1"])  # fmt: skip
@@ -161,9 +188,14 @@ def argvs(draw: st.DrawFn) -> list[str]:
 
 @FUZZ
 @given(argv=argvs())
+@example(argv=["check", LOST, "--timeout", "nan", "--json"])
+@example(argv=["check", LOST, "--max-executions", "20", "--timeout", "inf", "--json"])
+@example(argv=["check", LOST, "--timeout", "-inf"])
+@example(argv=["check", LOST, "--timeout", "9" * 5000])
+@example(argv=["prove", "perf_counter.fork_inherit", "--timeout", "nan", "-o", "out"])
 def test_no_argument_vector_gets_a_traceback(place: Path, argv: list[str]) -> None:
-    status, _, err = run(argv)
-    assert_in_contract(argv, status, err)
+    status, out, err = run(argv)
+    assert_in_contract(argv, status, err, out)
 
 
 # -- mutated trace files -----------------------------------------------------------------
@@ -227,5 +259,5 @@ def test_no_mutated_trace_file_gets_a_traceback(
     path.write_text(_mutate(genuine, ops, random.Random(len(ops))), encoding="latin-1")
     argv = [how[0], str(path), *how[1:]]
     status, out, err = run(argv)
-    assert_in_contract(argv, status, err)
+    assert_in_contract(argv, status, err, out)
     assert "\x1b" not in out and "\x1b" not in err

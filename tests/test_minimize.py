@@ -10,6 +10,7 @@ that, whichever explorer found the first counterexample.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,8 +41,13 @@ Schedule = list[tuple[int, int]]
 
 
 # -- the oracle -----------------------------------------------------------------
-def exhaustive(model: Model, config: Config) -> dict[str, tuple[int, int]]:
-    """Per property: (fewest steps, then fewest preemptions) over every execution."""
+def exhaustive(
+    model: Model, config: Config, bound: int | None = None
+) -> dict[str, tuple[int, int]]:
+    """Per property: (fewest steps, then fewest preemptions) over every execution.
+
+    With ``bound``, over every execution of at most ``bound`` preemptions.
+    """
     best: dict[str, tuple[int, int]] = {}
 
     def walk(prefix: Schedule, last: int | None, pre: int) -> None:
@@ -56,7 +62,8 @@ def exhaustive(model: Model, config: Config) -> dict[str, tuple[int, int]]:
         for tid in enabled:
             for branch in range(ex.branches(tid)):
                 switch = last is not None and tid != last and last in enabled
-                walk([*prefix, (tid, branch)], tid, pre + switch)
+                if bound is None or pre + switch <= bound:
+                    walk([*prefix, (tid, branch)], tid, pre + switch)
 
     walk([], None, 0)
     return best
@@ -303,6 +310,30 @@ def test_budget_runs_out_honestly() -> None:
     assert small.steps <= len(schedule)
 
 
+def test_a_deadline_that_has_passed_stops_the_minimisation_and_says_so() -> None:
+    model = load_model("examples.lost_update")
+    config = model.config("racy", {"threads": 3})
+    schedule = [(0, 0), (1, 0), (2, 0), (1, 0), (2, 0), (0, 0)]
+    full = minimize(model, config, None, schedule, "no_lost_update")
+    assert full.minimal == SHORTEST and full.preemptions < 3  # this one has 3
+    small = minimize(model, config, None, schedule, "no_lost_update", deadline=time.monotonic())
+    assert small.minimal == REDUCED and small.schedule == schedule
+    assert small.note is not None and "--timeout" in small.note
+    assert small.work <= 2 * (len(schedule) + 1) < full.work  # the replay checking it, no search
+
+
+def test_the_timeout_of_a_check_bounds_its_minimisation_too() -> None:
+    # unbounded, minimising these two counterexamples takes several times this budget
+    result = ctxcheck.check("perf_counter.ctx_lifetime", variant="pre", timeout=0.5)
+    assert result.violations
+    for v in result.violations:
+        assert v.to_json()["minimal_proven"] is False
+        assert v.minimal == REDUCED and v.minimal_note is not None
+        assert "time budget of the check (--timeout)" in v.minimal_note
+    text = ctxcheck.render.text.render_violation(result, result.violations[0])
+    assert "minimal: not proven (the time budget of the check (--timeout) ran out" in text
+
+
 def test_a_schedule_that_does_not_violate_is_returned_unchanged() -> None:
     model = load_model("examples.lost_update")
     config = model.config("racy", {"threads": 2})
@@ -365,3 +396,22 @@ def test_random_programs_match_the_oracle() -> None:
             assert (w.steps, w.preemptions) == oracle["avoid"], f"seed {seed} (dpor)"
         checked += 1
     assert checked >= 15
+
+
+def test_minimal_counterexamples_keep_to_the_preemption_bound() -> None:
+    """Under --max-preemptions K, the fewest steps among schedules of at most K preemptions."""
+    checked = bound_mattered = 0
+    for seed in [*range(20), 37, 39, 63, 65, 68]:  # the last five: the bound changes the minimum
+        model = _random_model(seed)
+        config = model.config(None, {})
+        free = exhaustive(model, config)
+        for bound in (0, 1, None):  # None: the whole search, as naive's
+            oracle = free if bound is None else exhaustive(model, config, bound)
+            result = ctxcheck.check(model, explorer="bounded", max_preemptions=bound)
+            got = {v.property: (v.steps, v.preemptions) for v in result.violations}
+            assert got == oracle, f"seed {seed}, bound {bound}"
+            assert all(v.minimal == SHORTEST for v in result.violations)
+            checked += bool(oracle)
+            bound_mattered += "avoid" in oracle and oracle["avoid"] != free["avoid"]
+    assert checked >= 10, checked
+    assert bound_mattered >= 5, bound_mattered

@@ -50,11 +50,21 @@ def create_explorer(
     """The explorer ``options`` names, set up with its bounds and the knobs it has.
 
     Knobs the explorer does not have (a seed for ``dpor``) are left out;
-    :meth:`Options.ignored` says which, for a command line to report.
+    :meth:`Options.ignored` says which, for a command line to report. A
+    preemption bound is refused by an explorer that cannot honour it (a
+    :class:`UsageError`), since what it found would break the bound.
     """
     cls = get_explorer(options.explorer)
+    bounds = bounds or options.bounds
+    if bounds.max_preemptions is not None and not cls.preemption_bound:
+        takers = ", ".join(n for n, c in EXPLORERS.items() if c.preemption_bound)
+        raise UsageError(
+            f"explorer {cls.name} does not honour max_preemptions={bounds.max_preemptions} "
+            f"(--max-preemptions): what it finds may preempt more often. The explorers that "
+            f"bound preemptions: {takers}; choose one of them, or leave the bound out"
+        )
     knobs = {k: v for k, v in options.knobs.items() if k in cls.knobs}
-    return cls(model, config, bounds or options.bounds, progress, options.stop_on_first, **knobs)
+    return cls(model, config, bounds, progress, options.stop_on_first, **knobs)
 
 
 __all__ = [

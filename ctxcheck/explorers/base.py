@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from ctxcheck.model import Config, Model
 from ctxcheck.options import Bounds
 from ctxcheck.runtime import Execution, Found, SearchState
+from ctxcheck.watchdog import GRACE, Watchdog, overrun_text
 
 Schedule = list[tuple[int, int]]
 
@@ -100,6 +101,8 @@ class Explorer(ABC):
     exhaustive_capable = True
     #: the explorer-specific settings it takes (see :class:`ctxcheck.options.Options`)
     knobs: ClassVar[tuple[str, ...]] = ()
+    #: True when it honours ``Bounds.max_preemptions`` (others refuse the bound)
+    preemption_bound: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -131,15 +134,23 @@ class Explorer(ABC):
 
     # -- the interface ---------------------------------------------------
     def run(self) -> Outcome:
-        """Search, then report; a Ctrl-C ends the search with what it has."""
+        """Search, then report; a Ctrl-C or the timeout ends the search with what it has.
+
+        The timeout ends it even inside a step that never returns (a model
+        loop that does not yield): see :mod:`ctxcheck.watchdog`.
+        """
         self._start = time.monotonic()
         if self.bounds.timeout is not None:
             self._deadline = self._start + self.bounds.timeout
-        try:
-            complete = self.search()
-        except KeyboardInterrupt:
+        complete = False
+        with Watchdog(None if self._deadline is None else self._deadline + GRACE) as dog:
+            try:
+                complete = self.search()
+            except KeyboardInterrupt:
+                self.stopped = "interrupted"
+        if dog.fired is not None:  # a step never came back to out_of_budget()
             complete = False
-            self.stopped = "interrupted"
+            self.stopped = overrun_text(self.bounds.timeout, dog.fired)
         self.stats.seconds = time.monotonic() - self._start
         exhaustive = complete and self.stopped is None and self.exhaustive_capable
         if exhaustive:

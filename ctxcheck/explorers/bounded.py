@@ -27,6 +27,7 @@ class BoundedExplorer(Explorer):
     """Iterative preemption bounding: 0, 1, ... K preemptions."""
 
     name = "bounded"
+    preemption_bound = True
 
     #: the preemptions every schedule of the current round has
     round = 0
@@ -40,7 +41,8 @@ class BoundedExplorer(Explorer):
             self._filed: list[Schedule] = []
             for prefix in todo:
                 path = Path(self.execution, [Alternatives([choice]) for choice in prefix])
-                if not depth_first(path, self):
+                # the prefix's last step is the preemption filed: a state never judged
+                if not depth_first(path, self, known=max(0, len(prefix) - 1)):
                     return False
             if not self._filed:
                 return True

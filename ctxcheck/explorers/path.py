@@ -189,7 +189,9 @@ class Chooser(Protocol[A]):
         """The walk is about to replay ``path`` for its next choice; False stops it."""
 
 
-def depth_first(path: Path[A], chooser: Chooser[A], base: int | None = None) -> bool:
+def depth_first(
+    path: Path[A], chooser: Chooser[A], base: int | None = None, known: int | None = None
+) -> bool:
     """Walk the tree below the first ``base`` branch points of ``path`` (all of them).
 
     At each state the chooser adds a branch point and the walk takes its
@@ -197,10 +199,12 @@ def depth_first(path: Path[A], chooser: Chooser[A], base: int | None = None) -> 
     it backtracks to the deepest point with a choice left, replays the path
     to it and takes that choice. Returns True when every choice below was
     explored, False when the chooser stopped the walk (:meth:`Chooser.leaf`
-    or :meth:`Chooser.resume` said no).
+    or :meth:`Chooser.resume` said no). ``known``: how many of the first
+    steps of ``path`` reach states already judged (all by default; see
+    :meth:`Path.replay`).
     """
     floor = len(path.nodes) if base is None else base
-    ex = path.replay()
+    ex = path.replay(known=known)
     while True:
         node = chooser.branch_point(ex, path)
         while node is not None:

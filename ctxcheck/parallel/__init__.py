@@ -43,6 +43,11 @@ def run_split(
             f"--jobs and --cluster split the dpor search; explorer {options.explorer!r} "
             f"runs in one process (drop --jobs/--cluster, or use --explorer dpor)"
         )
+    if bounds.max_preemptions is not None:
+        raise UsageError(
+            "--max-preemptions bounds the bounded explorer only; a split dpor search explores "
+            "every schedule (drop --max-preemptions, or drop --jobs/--cluster and use --explorer bounded)"
+        )
     coordinator = Coordinator(model, config, bounds, progress, options.stop_on_first)
     depth = options.knobs.get("split_depth")
     if options.cluster is not None:

@@ -120,8 +120,9 @@ def _heading(result: Result, v: Violation) -> list[str]:
     if v.minimal == "shortest":
         why = "minimal: no schedule violates it in fewer steps, nor with fewer preemptions"
         lines += textwrap.wrap(why, WIDTH)
-    elif note:
-        lines += textwrap.wrap(f"minimal: not proven ({note})", WIDTH, subsequent_indent="  ")
+    else:
+        why = f"minimal: not proven ({note})" if note else "minimal: not proven"
+        lines += textwrap.wrap(why, WIDTH, subsequent_indent="  ")
     return lines
 
 
