@@ -9,9 +9,11 @@ found the schedule.
 
 from __future__ import annotations
 
+from ctxcheck.decided import decided_step
 from ctxcheck.explorers.base import Discovery
 from ctxcheck.minimize import DEFAULT_BUDGET, minimize
 from ctxcheck.model import Config, Model
+from ctxcheck.primitives.base import describe
 from ctxcheck.result import Violation
 from ctxcheck.runtime import Execution
 
@@ -36,6 +38,10 @@ def build_violation(
     small = minimize(model, config, max_steps, found.schedule, found.found.prop, minimize_budget)
     ex = record(model, config, max_steps, small.schedule)
     outcome = ex.violation or small.found
+    decided, note = None, None
+    if judged_at_end(model, outcome.prop):
+        found = decided_step(model, config, max_steps, list(ex.schedule), outcome.prop)
+        decided, note = found.step, found.note
     return Violation(
         property=outcome.prop,
         message=outcome.message,
@@ -45,4 +51,12 @@ def build_violation(
         events=ex.events,
         minimal=small.minimal,
         minimal_note=small.note,
+        results={name: describe(value) for name, value in ex.machine.results().items()},
+        decided_step=decided,
+        decided_note=note,
     )
+
+
+def judged_at_end(model: Model, prop: str) -> bool:
+    """Whether ``prop`` is judged once no thread can move (a final property, deadlock)."""
+    return prop == "deadlock" or any(p.final and p.name == prop for p in model.properties)
