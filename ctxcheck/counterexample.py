@@ -40,8 +40,8 @@ def build_violation(
     outcome = ex.violation or small.found
     decided, note = None, None
     if judged_at_end(model, outcome.prop):
-        found = decided_step(model, config, max_steps, list(ex.schedule), outcome.prop)
-        decided, note = found.step, found.note
+        verdict = decided_step(model, config, max_steps, list(ex.schedule), outcome.prop)
+        decided, note = verdict.step, verdict.note
     return Violation(
         property=outcome.prop,
         message=outcome.message,
