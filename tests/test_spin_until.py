@@ -152,3 +152,31 @@ def test_a_condition_reading_what_reads_does_not_name_is_a_model_error() -> None
         assert "read flags#1.x, which its reads= does not name" in str(exc)
     else:
         raise AssertionError("expected a ModelError")
+
+
+# ------------------------------------------- termination: spin-wait or livelock
+
+
+def _spin_loop(k: Kernel, d: flags) -> Steps:
+    while not (yield k.load(d.flag)):
+        pass
+    return (yield k.load(d.x))
+
+
+def _livelock(k: Kernel, d: flags) -> Steps:
+    while True:
+        yield k.atomic_inc(d.x)
+
+
+def test_termination_tells_a_spin_wait_from_a_livelock() -> None:
+    from ctxcheck.render.text import render_violation
+
+    spin = check(_setup(_spin_loop), explorer="dpor", max_steps=40)
+    v = spin.assert_violates("termination")
+    assert "changed nothing, a spin-wait" in v.message and "k.spin_until" in v.message
+    assert "raising --max-steps would not help" in v.message
+    text = render_violation(spin, v)
+    assert "\u00d7 " in text and "the same step)" in text  # the spin folded
+    live = check(_setup(_livelock), explorer="dpor", max_steps=40)
+    message = live.assert_violates("termination").message
+    assert "kept changing state" in message and "raise --max-steps" in message

@@ -161,7 +161,7 @@ def _runs(events: Sequence[Event], keep: int | None) -> list[tuple[Event, int]]:
 
 def _repeat_line(first: Event, n: int, indent: int) -> str:
     last = first.step + n - 1
-    return f"{' ' * indent}\u00d7 {n}: steps {first.step}-{last} are this step again"
+    return f"{' ' * indent}\u00d7 {n} (steps {first.step}-{last}, the same step)"
 
 
 def _decided_line(indent: int) -> str:
