@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trace-out", metavar="FILE", help="write the counterexample trace here")
     p.add_argument("--force", action="store_true", help="overwrite existing --trace-out files")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     _path_option(p)
 
     p = sub.add_parser("replay", help="re-execute a trace file")
@@ -240,27 +241,12 @@ def _bench_parser(sub: Any) -> None:
 
 
 @contextmanager
-def _progress(label: str) -> Iterator[Callable[[Any], None] | None]:
-    """A rich progress line on a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.status import Status
+def _progress(label: str, quiet: bool = False) -> Iterator[Callable[[Any], None] | None]:
+    """Progress on stderr (:mod:`ctxcheck.progress`): redrawn on a terminal, lines otherwise."""
+    from ctxcheck.progress import progress
 
-    status = Status(f"{label}: starting", console=Console(stderr=True))
-    status.start()
-
-    def update(stats: Any) -> None:
-        status.update(
-            f"{label}: {stats.executions} executions, {stats.blocked} blocked, "
-            f"{stats.steps} steps, {stats.seconds:.1f}s"
-        )
-
-    try:
-        yield update
-    finally:
-        status.stop()
+    with progress(label, quiet) as hook:
+        yield hook
 
 
 # -- list -------------------------------------------------------------------------
@@ -326,7 +312,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.trace_out is not None:
         _check_trace_out(args.trace_out, model.property_names(), args.force)
     _warn_ignored(args.explorer, seed=args.seed)
-    with _progress(args.target) as progress:
+    with _progress(args.target, args.quiet) as progress:
         result = check(
             model, variant=args.variant, explorer=args.explorer,
             max_executions=args.max_executions, timeout=args.timeout, seed=args.seed,

@@ -16,10 +16,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
+from ctxcheck.decided import decided_step
 from ctxcheck.explorers.base import Discovery
 from ctxcheck.minimize import DEFAULT_BUDGET, minimize
 from ctxcheck.model import Config, Model
 from ctxcheck.options import Bounds
+from ctxcheck.primitives.base import describe
 from ctxcheck.result import Violation
 from ctxcheck.runtime import Execution
 
@@ -51,6 +53,10 @@ def build_violation(
                      deadline, max_preemptions)  # fmt: skip
     ex = record(model, config, max_steps, small.schedule)
     outcome = ex.violation or small.found
+    decided, note = None, None
+    if judged_at_end(model, outcome.prop):
+        verdict = decided_step(model, config, max_steps, list(ex.schedule), outcome.prop)
+        decided, note = verdict.step, verdict.note
     return Violation(
         property=outcome.prop,
         message=outcome.message,
@@ -60,6 +66,9 @@ def build_violation(
         events=ex.events,
         minimal=small.minimal,
         minimal_note=small.note,
+        results={name: describe(value) for name, value in ex.machine.results().items()},
+        decided_step=decided,
+        decided_note=note,
     )
 
 
@@ -87,3 +96,8 @@ def build_violations(
         out.append(build_violation(model, config, bounds.max_steps, d, deadline=share,
                                    max_preemptions=bounds.max_preemptions))  # fmt: skip
     return out
+
+
+def judged_at_end(model: Model, prop: str) -> bool:
+    """Whether ``prop`` is judged once no thread can move (a final property, deadlock)."""
+    return prop == "deadlock" or any(p.final and p.name == prop for p in model.properties)

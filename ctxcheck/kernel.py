@@ -12,7 +12,7 @@ shared memory: ``k.cpu`` (``smp_processor_id()``) and ``k.current``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, TypeVar
 
 from ctxcheck.errors import PropertyViolated
@@ -64,6 +64,7 @@ from ctxcheck.primitives.memory import (
 from ctxcheck.primitives.observation import Judge, Observe
 from ctxcheck.primitives.rcu import RcuGracePeriod, RcuReadLock, RcuReadUnlock
 from ctxcheck.primitives.threads import Join, Spawn
+from ctxcheck.primitives.wait import CondLoad, CondLoadAcquire, SpinUntil
 
 S = TypeVar("S", bound=Struct)
 Steps = Generator[Any, Any, Any]
@@ -415,6 +416,30 @@ class Kernel:
         See :class:`Judge`: the footprint is recorded, not declared.
         """
         return Judge(judge, label)
+
+    # -- spin-waits ----------------------------------------------------------
+    def spin_until(
+        self,
+        cond: Callable[[], Any],
+        reads: Sequence[SharedObject] | None = None,
+        label: str | None = None,
+    ) -> Op:
+        """``while (!cond) cpu_relax();``: one step, not enabled until ``cond()`` holds.
+
+        Returns what ``cond()`` returned. The condition reads shared state
+        through the objects (``cell.value``); what it reads is recorded as the
+        step's footprint. ``reads=`` names the objects it may read (a read of
+        another is a model error). See :mod:`ctxcheck.primitives.wait`.
+        """
+        return SpinUntil(cond, reads, label)
+
+    def smp_cond_load_relaxed(self, cell: Cell, cond: Callable[[Any], Any]) -> Op:
+        """``smp_cond_load_relaxed(ptr, cond_expr)``: wait until ``cond(VAL)``, return VAL."""
+        return CondLoad(cell, cond)
+
+    def smp_cond_load_acquire(self, cell: Cell, cond: Callable[[Any], Any]) -> Op:
+        """``smp_cond_load_acquire(ptr, cond_expr)``: as the relaxed one (steps are SC)."""
+        return CondLoadAcquire(cell, cond)
 
     # -- assertions ----------------------------------------------------------
     def BUG_ON(self, condition: Any, message: str = "BUG_ON") -> None:  # noqa: N802

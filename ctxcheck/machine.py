@@ -299,6 +299,10 @@ class Machine:
                 return False
         return True
 
+    def results(self) -> dict[str, Any]:
+        """What each finished thread returned (its generator's ``return``), by thread name."""
+        return {t.name: t.result for t in self.threads if t.finished}
+
     def live_threads(self) -> Iterator[Thread]:
         """Threads that have not finished."""
         return (t for t in self.threads if not t.finished)

@@ -40,6 +40,12 @@ class Violation:
     #: what was proven)
     minimal: str = "reduced"
     minimal_note: str | None = None
+    #: what each thread that finished in the counterexample returned (as trace text)
+    results: dict[str, str] = field(default_factory=dict)
+    #: for a final property or a deadlock: the step after which every continuation
+    #: violates it (None: not computed, or no step did); ``decided_note`` says which
+    decided_step: int | None = None
+    decided_note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The contract's violation object (plus the schedule and how minimal it is)."""
@@ -54,6 +60,9 @@ class Violation:
             "minimal_note": self.minimal_note,
             #: False when a budget (steps, or the check's --timeout) cut the minimisation
             "minimal_proven": self.minimal == "shortest",
+            "results": dict(self.results),
+            "decided_step": self.decided_step,
+            "decided_note": self.decided_note,
         }
 
 

@@ -37,6 +37,9 @@ __all__ = ["MODEL_FAILURES", "Event", "Execution", "Found", "SearchState"]
 #: status and no word); not KeyboardInterrupt, which is the user's
 MODEL_FAILURES: tuple[type[BaseException], ...] = (Exception, SystemExit)
 
+#: a termination whose last this many steps changed nothing is called a spin-wait
+SPIN_STEPS = 8
+
 
 class SearchState:
     """What the executions of one search share, and nothing else does.
@@ -117,6 +120,9 @@ class Execution:
         #: quiescent invariants watch IRQ/lock state: its changes are visible to them
         self._quiescent = [i for i, p in enumerate(self._invariants) if p.quiescent]
         self._last_tid: int | None = None
+        #: steps in a row, up to now, that changed nothing (loads), and their threads
+        self._idle = 0
+        self._idle_tids: set[int] = set()
         try:
             self.state = model.setup(self.machine, config)
         except PropertyViolated as v:
@@ -210,6 +216,12 @@ class Execution:
             return
         if event is not None:
             self._finish_event(event, t, op, result)
+        if op.writes:
+            self._idle = 0
+            self._idle_tids.clear()
+        else:
+            self._idle += 1
+            self._idle_tids.add(tid)
         self._advance(t, result)
         m.creator = None
         if self.violation is not None:
@@ -369,12 +381,7 @@ class Execution:
     def _check_end(self) -> None:
         if self._enabled:
             if self.steps >= self.max_steps:
-                self.violation = Found(
-                    "termination",
-                    f"the execution did not finish within {self.max_steps} steps: a retry "
-                    f"loop may not terminate (raise --max-steps if the model is just long)",
-                    self.steps,
-                )
+                self.violation = Found("termination", self._termination_message(), self.steps)
             return
         live = list(self.machine.live_threads())
         if live:
@@ -385,6 +392,26 @@ class Execution:
             if message:
                 self.violation = Found(prop.name, message, self.steps)
                 return
+
+    def _termination_message(self) -> str:
+        """Why the step bound was hit: a spin-wait that never blocks, or a real livelock."""
+        head = f"the execution did not finish within {self.max_steps} steps: "
+        if self._idle >= SPIN_STEPS:
+            names = ", ".join(self.machine.threads[t].name for t in sorted(self._idle_tids))
+            return (
+                head + f"its last {self._idle} steps ({names}) changed nothing, a spin-wait "
+                f"looping while the thread it waits for is not run. Write the loop as "
+                f"`yield k.spin_until(lambda: <condition>)` or "
+                f"`yield k.smp_cond_load_acquire(cell, lambda val: <condition>)`: the "
+                f"thread then blocks until the condition holds (raising --max-steps would "
+                f"not help)"
+            )
+        return (
+            head + "its threads kept changing state (a retry loop that may never terminate: "
+            "a livelock), or the model is longer than the bound. If every loop is bounded, "
+            "raise --max-steps; if a loop only waits for another thread, write it with "
+            "k.spin_until"
+        )
 
     def _deadlock_message(self, live: list[Thread]) -> str:
         waits: dict[int, Thread | None] = {}

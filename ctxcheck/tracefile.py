@@ -72,6 +72,9 @@ class TraceFile:
             trace_file=self.path,
             minimal=d.get("minimal", "reduced"),
             minimal_note=d.get("minimal_note"),
+            results=dict(d.get("results") or {}),
+            decided_step=d.get("decided_step"),
+            decided_note=d.get("decided_note"),
         )
 
     def result(self) -> Result:
@@ -126,6 +129,9 @@ def to_json(result: Result, v: Violation, model_sha256: str | None = None) -> di
         "preemptions": v.preemptions,
         "minimal": v.minimal,
         "minimal_note": v.minimal_note,
+        "results": dict(v.results),
+        "decided_step": v.decided_step,
+        "decided_note": v.decided_note,
         "schedule": encode_schedule(v.schedule),
         "choices": [
             {"step": i, "thread": tid, "outcome": branch}

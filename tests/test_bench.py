@@ -50,7 +50,7 @@ def _rows(text: str, headers: str) -> list[dict[str, str]]:
 
 
 def test_models_table_has_every_variant_and_explorer_with_trace_ratios() -> None:
-    models = list_models("examples")
+    models = list_models(LOST)  # the other examples (seqcount) are too big for a 5 s cap
     rows = bench.model_rows(models, cap=5.0, min_time=0.0)
     text = bench.models_section("examples", models, rows, 5.0, ["Measured by a test."])
     assert text.startswith("## Explorers on the examples models\n")

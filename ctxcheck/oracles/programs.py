@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
 from typing import TYPE_CHECKING
 
 from ctxcheck.kernel import Kernel, Steps
@@ -80,7 +81,11 @@ class Instr:
     ``list_del e``, ``list_empty``, ``alloc p`` (kmalloc, may fail, then
     publish in slot p), ``free p`` (load slot p, kfree what is there),
     ``deref p c`` (load slot p, store into the node), ``choose c n`` (store
-    one of n values), ``bug_on c v`` (load c; BUG_ON when it equals v).
+    one of n values), ``bug_on c v`` (load c; BUG_ON when it equals v),
+    ``spin c v f`` (wait until c == v: with ``k.spin_until`` when f is 0,
+    ``k.smp_cond_load_relaxed`` when 1, or, in a program with
+    ``spin_retries`` N > 0, a loop of at most N loads that gives up after
+    the N-th, see :func:`spin_programs`).
     """
 
     op: str
@@ -96,6 +101,8 @@ class Instr:
     def steps(self) -> int:
         """The most steps this instruction can take."""
         own = 2 if self.op in ("locked", "free", "deref", "alloc", "choose") else 1
+        if self.op == "spin":
+            own = SPIN_STEPS
         return own + sum(i.steps() for i in self.body)
 
 
@@ -108,12 +115,16 @@ class Program:
     final_bad: int
     #: optional invariant: cells (a, b) must never sum to s
     invariant: tuple[int, int, int] | None = None
+    #: 0: ``spin`` blocks (the wait primitives); N > 0: it is a loop of at most N loads
+    spin_retries: int = 0
 
     def __repr__(self) -> str:
         lines = [f"Program(final c0 != {self.final_bad}"]
         if self.invariant:
             a, b, s = self.invariant
             lines[0] += f", invariant c{a} + c{b} != {s}"
+        if self.spin_retries:
+            lines[0] += f", spin as a loop of {self.spin_retries} loads"
         lines[0] += ")"
         for i, body in enumerate(self.threads):
             lines.append(f"  T{i}: " + "; ".join(map(repr, body)))
@@ -135,6 +146,8 @@ class Program:
         ]
         if self.invariant is not None:
             props.append(Property("invariant", "two cells never sum to s", self._invariant))
+        if self.spin_retries:
+            props.append(Property("spin_stuck", "a spin loop gave up for good", _stuck, final=True))
         return Model(
             name="programs.generated",
             doc=repr(self),
@@ -146,12 +159,16 @@ class Program:
     def _setup(self, m: Machine, cfg: Config) -> _State:
         sh = m.new(shared, name="sh")
         entries = [m.new(entry, name=f"e{i}") for i in range(2)]
-        state = _State(sh, entries)
+        state = _State(sh, entries, self.spin_retries)
+        if self.spin_retries:
+            state.gave_up = [m.new(giveup, name=f"gave_up{i}") for i in range(len(self.threads))]
         for i, body in enumerate(self.threads):
-            m.spawn(f"T{i}", _run, state, body)
+            m.spawn(f"T{i}", _run, state, body, i)
         return state
 
     def _final(self, m: Machine, s: _State) -> str | None:
+        if _spun_out(s):
+            return None
         value = s.sh.c0.value
         return f"c0 ended as {value}" if value == self.final_bad else None
 
@@ -162,10 +179,46 @@ class Program:
         return f"c{a} + c{b} = {total}" if va + vb == total else None
 
 
+class giveup(Struct):  # noqa: N801
+    """Where a spin loop that gave up notes what it waited for: (cell, value)."""
+
+    what: Cell = field(None)
+
+
+#: the most steps of a ``spin`` instruction (a loop of 2 loads and its give-up note)
+SPIN_STEPS = 3
+
+
 @dataclass
 class _State:
     sh: shared
     entries: list[entry]
+    spin_retries: int = 0
+    gave_up: list[giveup] = dc_field(default_factory=list)
+
+
+class _GaveUp(Exception):
+    """A spin loop ran out of retries: the thread stops there."""
+
+
+def _spun_out(s: _State) -> bool:
+    """Whether a spin loop gave up in this execution (final checks do not apply)."""
+    return any(g.what.value is not None for g in s.gave_up)
+
+
+def _stuck(m: Machine, s: _State) -> str | None:
+    """Spin loops gave up, and what each waited for is still false: a blocked wait.
+
+    If what some gave-up loop waited for became true later, the blocking
+    wait would have gone on in that execution: it is none of the blocking
+    program's, so it says nothing (no final check applies to it).
+    """
+    waiting = [(i, g.what.value) for i, g in enumerate(s.gave_up) if g.what.value is not None]
+    if not waiting:
+        return None
+    if any(_cell(s.sh, c).value == v for _, (c, v) in waiting):
+        return None
+    return "; ".join(f"T{i} waits for c{c} == {v} forever" for i, (c, v) in waiting)
 
 
 def _cell(sh: shared, i: int) -> Cell:
@@ -183,15 +236,20 @@ def _lock(sh: shared, i: int) -> Lock:
 
 
 def _no_leak(m: Machine, s: _State) -> str | None:
+    if _spun_out(s):
+        return None
     published = {s.sh.p0.value, s.sh.p1.value}
     leaked = [obj.name for obj in m.live_heap() if obj not in published]
     return f"leaked {', '.join(leaked)}" if leaked else None
 
 
-def _run(k: Kernel, s: _State, body: Sequence[Instr]) -> Steps:
+def _run(k: Kernel, s: _State, body: Sequence[Instr], tid: int = 0) -> Steps:
     reg = 0
-    for ins in body:
-        reg = yield from _exec(k, s, ins, reg)
+    try:
+        for ins in body:
+            reg = yield from _exec(k, s, ins, reg)
+    except _GaveUp as gave_up:
+        yield k.store(s.gave_up[tid].what, gave_up.args[0])
 
 
 def _exec(k: Kernel, s: _State, ins: Instr, reg: int) -> Steps:
@@ -221,9 +279,27 @@ def _exec(k: Kernel, s: _State, ins: Instr, reg: int) -> Steps:
         yield (k.mutex_unlock(lock) if isinstance(lock, Mutex) else k.spin_unlock(lock))
     elif op in ("list_add", "list_del", "list_empty"):
         return (yield from _list(k, s, ins, reg))
+    elif op == "spin":
+        return (yield from _spin(k, s, ins))
     else:
         return (yield from _heap(k, s, ins, reg))
     return reg
+
+
+def _spin(k: Kernel, s: _State, ins: Instr) -> Steps:
+    """Wait until cell c holds v: one blocking step, or a bounded loop of loads."""
+    c, v, form = ins.args
+    cell = _cell(s.sh, c)
+    if s.spin_retries:
+        for _ in range(s.spin_retries):
+            seen = yield k.load(cell)
+            if seen == v:
+                return seen
+        raise _GaveUp((c % NCELLS, v))
+    if form:
+        return (yield k.smp_cond_load_relaxed(cell, lambda val: val == v))
+    yield k.spin_until(lambda: cell.value == v, reads=(cell,), label=f"c{c} == {v}")
+    return v
 
 
 def _list(k: Kernel, s: _State, ins: Instr, reg: int) -> Steps:
@@ -329,5 +405,50 @@ def _fit(prog: Program, limit: int) -> Program:
         if len(threads[longest]) <= 1:
             break
         threads[longest].pop()
-        prog = Program(tuple(map(tuple, threads)), prog.final_bad, prog.invariant)
+        prog = replace(prog, threads=tuple(map(tuple, threads)))
     return prog
+
+
+def spin_programs(
+    min_threads: int = 2, max_threads: int = 3, max_interleavings: int = 300
+) -> SearchStrategy[Program]:
+    """Programs with spin-waits (``spin c v f``) among the simple instructions.
+
+    Each is drawn with ``spin_retries`` 0 (the blocking wait primitives);
+    :func:`as_spin_loop` gives the same program with its waits written as
+    bounded retry loops, to hold the primitives to the loops they stand for.
+    Spins are never inside a locked block (a loop that gives up there would
+    end its thread holding the lock, which a blocked wait does not).
+    """
+    from hypothesis import strategies as st
+
+    small = st.integers(0, 2)
+    spin = st.builds(lambda c, v, f: Instr("spin", (c, v, f)), small, small, st.integers(0, 1))
+    simple = st.one_of(
+        st.builds(lambda c: Instr("load", (c,)), small),
+        st.builds(lambda c, v: Instr("store", (c, v)), small, st.integers(-1, 2)),
+        st.builds(lambda c, o, n: Instr("cmpxchg", (c, o, n)), small, small, small),
+        st.builds(lambda c: Instr("inc", (c,)), small),
+        st.builds(lambda c, v: Instr("bug_on", (c, v)), small, small),
+    )
+    instr = st.one_of(spin, simple, simple)
+
+    @st.composite
+    def build(draw: DrawFn) -> Program:
+        n = draw(st.integers(min_threads, max_threads))
+        threads = [draw(st.lists(instr, min_size=1, max_size=4)) for _ in range(n)]
+        if not any(i.op == "spin" for t in threads for i in t):
+            threads[0].insert(0, draw(spin))
+        inv = None
+        if draw(st.booleans()):
+            inv = (draw(small), draw(small), draw(st.integers(1, 4)))
+        prog = Program(tuple(map(tuple, threads)), draw(st.integers(0, 3)), inv)
+        return _fit(prog, max_interleavings)
+
+    strategy: SearchStrategy[Program] = build()
+    return strategy
+
+
+def as_spin_loop(program: Program, retries: int = SPIN_STEPS - 1) -> Program:
+    """The same program with every ``spin`` a loop of at most ``retries`` loads."""
+    return replace(program, spin_retries=retries)

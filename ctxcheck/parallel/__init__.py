@@ -46,7 +46,8 @@ def run_split(
     if bounds.max_preemptions is not None:
         raise UsageError(
             "--max-preemptions bounds the bounded explorer only; a split dpor search explores "
-            "every schedule (drop --max-preemptions, or drop --jobs/--cluster and use --explorer bounded)"
+            "every schedule (drop --max-preemptions, or drop --jobs/--cluster and use "
+            "--explorer bounded)"
         )
     coordinator = Coordinator(model, config, bounds, progress, options.stop_on_first)
     depth = options.knobs.get("split_depth")

@@ -17,6 +17,7 @@ model-facing facade over these operations, with the kernel's names.
 :mod:`.rcu`             read-side sections, grace periods
 :mod:`.choice`          nondeterministic choices
 :mod:`.observation`     assertion points inside threads
+:mod:`.wait`            spin-waits that block: spin_until, smp_cond_load_*
 ======================  ====================================================
 """
 

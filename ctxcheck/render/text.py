@@ -126,18 +126,79 @@ def _heading(result: Result, v: Violation) -> list[str]:
     return lines
 
 
-def _step_lines(events: Sequence[Event], model_lines: bool = False) -> list[str]:
-    """One line per step; two (operation below) when the columns leave it too little room."""
+#: a run of at least this many identical steps is shown as its first and a count
+COLLAPSE_MIN = 3
+
+
+def _same(a: Event, b: Event) -> bool:
+    """Two steps that read the same in a trace: one thread, one place, one operation."""
+    return (
+        a.tid == b.tid and a.text == b.text and a.function == b.function and a.line == b.line
+        and not b.preemption
+    )  # fmt: skip
+
+
+def _runs(events: Sequence[Event], keep: int | None) -> list[tuple[Event, int]]:
+    """Steps grouped into runs of identical ones (a spin loop's loads): (first, count).
+
+    The step ``keep`` (the deciding one) is never folded into a run.
+    """
+    runs: list[tuple[Event, int]] = []
+    for e in events:
+        if runs and _same(runs[-1][0], e) and e.step != keep and runs[-1][0].step != keep:
+            first, n = runs[-1]
+            runs[-1] = (first, n + 1)
+        else:
+            runs.append((e, 1))
+    out: list[tuple[Event, int]] = []
+    for first, n in runs:
+        if n < COLLAPSE_MIN:
+            i = events.index(first)
+            out.extend((e, 1) for e in events[i : i + n])
+        else:
+            out.append((first, n))
+    return out
+
+
+def _repeat_line(first: Event, n: int, indent: int) -> str:
+    last = first.step + n - 1
+    return f"{' ' * indent}\u00d7 {n} (steps {first.step}-{last}, the same step)"
+
+
+def _decided_line(indent: int) -> str:
+    return f"{' ' * indent}^ this step decided it"
+
+
+def _step_lines(
+    events: Sequence[Event],
+    model_lines: bool = False,
+    decided: int | None = None,
+) -> list[str]:
+    """One line per step; two (operation below) when the columns leave it too little room.
+
+    Runs of identical steps are folded into one line and a count (a spin of 37), the
+    step that decided a final property gets a line below it.
+    """
     cols = _Columns.fit(events, model_lines)
     width = len(cols.prefix("", " ", "", "", "", ""))
-    if WIDTH - width >= _OP_MIN:
-        return _wide_lines(events, cols, model_lines)
-    return _stacked_lines(events, model_lines)
+    wide = WIDTH - width >= _OP_MIN
+    lines = [] if wide else ["  # thread, cpu, irq, function:line", "      operation"]
+    if wide:
+        lines.append(
+            (cols.prefix("#", " ", "thread", "cpu", "irq", "function:line") + "operation").rstrip()
+        )
+    indent = width if wide else 6
+    for e, n in _runs(events, decided):
+        lines += _wide_lines([e], cols, model_lines) if wide else _stacked_lines([e], model_lines)
+        if n > 1:
+            lines.append(_repeat_line(e, n, indent))
+        if e.step == decided:
+            lines.append(_decided_line(indent))
+    return lines
 
 
 def _wide_lines(events: Sequence[Event], cols: _Columns, model_lines: bool) -> list[str]:
-    header = cols.prefix("#", " ", "thread", "cpu", "irq", "function:line") + "operation"
-    lines = [header.rstrip()]
+    lines = []
     for e in events:
         mark = "*" if e.preemption else " "
         where = e.where(model_lines)
@@ -151,7 +212,7 @@ def _wide_lines(events: Sequence[Event], cols: _Columns, model_lines: bool) -> l
 
 def _stacked_lines(events: Sequence[Event], model_lines: bool) -> list[str]:
     """Long names: the step, thread, CPU, IRQ state and function, then the operation."""
-    lines = ["  # thread, cpu, irq, function:line", "      operation"]
+    lines = []
     for e in events:
         mark = "*" if e.preemption else " "
         who = ", ".join(x for x in (e.thread, e.cpu or "", _irq(e) and f"irq {_irq(e)}") if x)
@@ -240,14 +301,31 @@ def render_violation(
     """
     lines = _heading(result, v)
     lines.append("")
-    lines += _step_lines(v.events, model_lines)
+    decided = v.decided_step if any(e.step == v.decided_step for e in v.events) else None
+    lines += _step_lines(v.events, model_lines, decided)
     lines.append("")
     at = f"after step {v.events[-1].step}" if v.events else "before any step"
     why = f"=> {at}: {v.property}: {clip(v.message, MESSAGE_MAX)}"
     lines += textwrap.wrap(why, WIDTH, subsequent_indent="   ")
+    lines += _decided_lines(v, decided, at)
+    returned = {name: value for name, value in v.results.items() if value != "NULL"}
+    if returned:
+        said = ", ".join(f"{name} = {clip(value, 200)}" for name, value in returned.items())
+        lines += textwrap.wrap(f"returned: {said}", WIDTH, subsequent_indent="  ")
     lines += _legend(v.events, model_lines)
     lines += _reproduce(result, replay_file, model)
     return printable("\n".join(lines))
+
+
+def _decided_lines(v: Violation, decided: int | None, at: str) -> list[str]:
+    """What the marked step means for a property judged at the end of the execution."""
+    if decided is not None:
+        text = f"   step {decided} decided it ({clip(v.decided_note or '', MESSAGE_MAX)})"
+    elif v.decided_note:
+        text = f"   {at} is only where it was noticed ({clip(v.decided_note, MESSAGE_MAX)})"
+    else:
+        return []
+    return textwrap.wrap(text, WIDTH, subsequent_indent="     ")
 
 
 def render_trace_file(trace: TraceFile, model_lines: bool = False) -> str:

@@ -72,3 +72,25 @@ def test_a_small_budget_makes_the_fixes_inconclusive() -> None:
     result = ctxcheck.check(llist.MODEL, variant="locked", max_executions=10)
     assert result.verdict == "inconclusive"
     assert "inconclusive (search stopped: max_executions=10)" in result.summary()
+
+
+def test_the_model_blocks_run_as_shown() -> None:
+    """The blocks of llist.py, imports included, pasted in the file's order, make a model."""
+    import sys
+    import types
+
+    source = SOURCES["llist.py"]
+    model_blocks = sorted((b for b in _blocks("python") if b in source), key=source.index)
+    assert model_blocks[0].startswith("from __future__ import annotations")
+    module = types.ModuleType("llist_from_doc")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    try:
+        exec(compile("\n".join(model_blocks), str(DOC), "exec"), module.__dict__)
+        result = ctxcheck.check(module.MODEL, variant="del_first")
+        assert result.violated() == llist_violated()
+    finally:
+        del sys.modules[module.__name__]
+
+
+def llist_violated() -> list[str]:
+    return ctxcheck.check(llist.MODEL, variant="del_first").violated()
