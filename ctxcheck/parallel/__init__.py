@@ -24,6 +24,11 @@ def workers_for(jobs: int) -> int:
     return cores() if jobs == 0 else jobs
 
 
+def cluster_workers(jobs: int) -> int:
+    """Workers of a ``local`` cluster: ``--jobs`` when given, else every core."""
+    return workers_for(0 if jobs == 1 else jobs)
+
+
 def run_split(
     model: Model,
     config: Config,
@@ -60,12 +65,11 @@ def run_split(
             config,
             bounds,
             target,
-            workers_for(0 if options.jobs == 1 else options.jobs),
+            cluster_workers(options.jobs),
         )
     else:
         backend = LocalPool(model, config, bounds, workers_for(options.jobs))
-    coordinator.configure(backend.submit, backend.collect, depth)
-    coordinator.job_seconds = job_seconds
+    coordinator.configure(backend.submit, backend.collect, depth, job_seconds)
     try:
         outcome = coordinator.run()
     finally:
@@ -76,4 +80,4 @@ def run_split(
     return outcome
 
 
-__all__ = ["run_split", "workers_for"]
+__all__ = ["cluster_workers", "run_split", "workers_for"]

@@ -110,14 +110,18 @@ class Coordinator(DporExplorer):
         submit: Callable[[Job], None],
         collect: Callable[[float | None], list[JobResult]],
         depth: int | None = None,
+        job_seconds: list[float] | None = None,
     ) -> None:
-        """Set the backend and the split depth (None: from the first run's length)."""
+        """Set the backend and the split depth (None: from the first run's length).
+
+        ``job_seconds``, when given, gets each finished job's own seconds.
+        """
         self._submit = submit
         self._collect = collect
         self._split = depth
         self.redundant = 0
         self.jobs = 0
-        self.job_seconds: list[float] | None = None
+        self.job_seconds = job_seconds
 
     # -- the search -----------------------------------------------------------
     def search(self) -> bool:

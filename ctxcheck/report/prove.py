@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from ctxcheck.artifacts import Plan, write_counterexample
@@ -113,16 +113,14 @@ def _announce(step: Callable[[str], None], model: str) -> Callable[[str], None]:
     return announce
 
 
-@contextmanager
-def _cluster(cluster: str | None, jobs: int) -> Iterator[str | None]:
+def _cluster(cluster: str | None, jobs: int) -> AbstractContextManager[str | None]:
+    """The scheduler address every check of the proof uses (``local``: started once)."""
     if cluster is None:
-        yield None
-        return
-    from ctxcheck.parallel import workers_for
+        return nullcontext(None)
+    from ctxcheck.parallel import cluster_workers
     from ctxcheck.parallel.cluster import shared_cluster
 
-    with shared_cluster(cluster, workers_for(0 if jobs == 1 else jobs)) as address:
-        yield address
+    return shared_cluster(cluster, cluster_workers(jobs))
 
 
 def run(
