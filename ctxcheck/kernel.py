@@ -12,10 +12,14 @@ shared memory: ``k.cpu`` (``smp_processor_id()``) and ``k.current``.
 
 from __future__ import annotations
 
+import functools
+import inspect
+import sys
 from collections.abc import Callable, Generator, Sequence
 from typing import Any, TypeVar
 
 from ctxcheck.errors import PropertyViolated
+from ctxcheck.events import relpath
 from ctxcheck.machine import Thread
 from ctxcheck.primitives.base import Op, SharedObject
 from ctxcheck.primitives.choice import Choose
@@ -468,3 +472,59 @@ def _ipi_body(k: Kernel, func: Callable[..., Steps], args: tuple[Any, ...]) -> S
 def _rcu_body(k: Kernel, func: Callable[..., Steps], args: tuple[Any, ...]) -> Steps:
     yield RcuGracePeriod()
     yield from func(k, *args)
+
+
+# -- a step built but never yielded ------------------------------------------
+# ``k.store(x, 1)`` without ``yield`` builds a step and drops it: the thread
+# goes on as if the store had happened, and a check of the code *as written*
+# may wrongly hold. Every method of Kernel that returns a step or a helper
+# notes what it built on its thread; the runtime asks :func:`unyielded` each
+# time the thread suspends.
+
+
+def _noting(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def build(self: Kernel, *args: Any, **kwargs: Any) -> Any:
+        made = method(self, *args, **kwargs)
+        caller = sys._getframe(1)
+        self._thread.built.append((made, caller.f_code.co_filename, caller.f_lineno, name))
+        return made
+
+    return build
+
+
+def _note_what_is_built() -> None:
+    for name, value in list(vars(Kernel).items()):
+        returns = getattr(value, "__annotations__", {}).get("return")
+        if callable(value) and returns in ("Op", "Steps"):
+            setattr(Kernel, name, _noting(name, value))
+
+
+_note_what_is_built()
+
+
+def unyielded(built: list[tuple[Any, str, int, str]], yielded: Any) -> str | None:
+    """What a thread built since it last suspended and dropped, or None.
+
+    ``yielded`` is what it suspended with (None when it finished). A step must
+    be that value; a helper (a generator) must have been started with
+    ``yield from``. Clears ``built``.
+    """
+    if len(built) == 1 and built[0][0] is yielded:
+        built.clear()
+        return None
+    dropped = [b for b in built if b[0] is not yielded and not _started(b[0])]
+    built.clear()
+    if not dropped:
+        return None
+    made, filename, lineno, name = dropped[0]
+    how = "yield from" if inspect.isgenerator(made) else "yield"
+    return (
+        f"k.{name}(...) at {relpath(filename)}:{lineno} was built but never run: "
+        f"write `{how} k.{name}(...)` (without `{how}` the thread goes on as if it "
+        f"had not been called)"
+    )
+
+
+def _started(made: Any) -> bool:
+    return inspect.isgenerator(made) and inspect.getgeneratorstate(made) != inspect.GEN_CREATED

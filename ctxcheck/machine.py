@@ -80,7 +80,7 @@ class Thread:
     __slots__ = (
         "tid", "name", "gen", "cpu", "task", "irq", "pending", "finished",
         "result", "_irqs_off", "_preempt_count", "rcu_depth", "in_irq", "held",
-        "done", "parent", "key",
+        "done", "parent", "key", "built",
     )  # fmt: skip
 
     def __init__(
@@ -112,6 +112,9 @@ class Thread:
         self.parent = parent
         #: how the thread is named across executions (see ObjectIds)
         self.key: tuple[Any, ...] = ()
+        #: what ``k.<operation>(...)`` built since the thread last yielded, with
+        #: where it was built: each must be yielded (see :func:`ctxcheck.kernel.unyielded`)
+        self.built: list[tuple[Any, str, int, str]] = []
 
     def _noted(self) -> None:
         # a task thread's IRQ and preemption state is its CPU's ``exec`` object

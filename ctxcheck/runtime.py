@@ -24,7 +24,7 @@ from typing import Any
 
 from ctxcheck.errors import ModelError, NondeterministicModel, PropertyViolated
 from ctxcheck.events import ACCESS_NAMES, ENGINE_DIR, Event, Found, model_frames, relpath
-from ctxcheck.kernel import Kernel
+from ctxcheck.kernel import Kernel, unyielded
 from ctxcheck.machine import Machine, ObjectIds, Thread
 from ctxcheck.model import Config, Model
 from ctxcheck.observe import PropertyReads, reads_into
@@ -254,6 +254,7 @@ class Execution:
         try:
             nxt = gen.send(result)
         except StopIteration as stop:
+            self._check_built(t, None)
             self._thread_done(t, stop.value)
             return
         except PropertyViolated as v:
@@ -264,7 +265,17 @@ class Execution:
                 _describe_exception(self.model, exc, f"in thread {t.name}", self.schedule),
                 list(self.schedule),
             ) from exc
+        self._check_built(t, nxt)
         t.pending = self._check_op(t, nxt)
+
+    def _check_built(self, t: Thread, yielded: Any) -> None:
+        """A step or helper the thread built and dropped is a bug of the model."""
+        if t.built:
+            dropped = unyielded(t.built, yielded)
+            if dropped is not None:
+                raise ModelError(
+                    f"model {self.model.name}: thread {t.name}: {dropped}", list(self.schedule)
+                )
 
     def _check_op(self, t: Thread, value: Any) -> Op:
         if isinstance(value, Op):
@@ -297,6 +308,7 @@ class Execution:
                 thread.gen = gen
                 first = next(gen)
             except StopIteration as stop:
+                self._check_built(thread, None)
                 self._thread_done(thread, stop.value)
                 continue
             except PropertyViolated as v:
@@ -309,6 +321,7 @@ class Execution:
                 ) from exc
             finally:
                 m.creator = None
+            self._check_built(thread, first)
             thread.pending = self._check_op(thread, first)
 
     def _compute_enabled(self) -> list[int]:

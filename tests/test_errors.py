@@ -219,6 +219,70 @@ def test_debug_shows_the_traceback(cli: Cli, tmp_path: Path) -> None:
     assert f'{path.name}", line 8, in worker' in proc.stderr
 
 
+#: a thread that forgets a ``yield``: a store, a helper, or a test of a step
+FORGETFUL_MODEL = """
+from ctxcheck import Cell, Model, Struct, Variant, field
+
+class G(Struct):
+    x: Cell = field(1)
+    lock: object = None
+
+def worker(k, g, forget):
+    yield k.load(g.x)
+    if forget == "store":
+        k.store(g.x, 2)
+    elif forget == "helper":
+        k.list_entries(g.x)
+    elif forget == "test":
+        if k.atomic_dec_and_test(g.x):
+            yield k.store(g.x, 2)
+    elif forget == "last":
+        k.store(g.x, 3)
+        return
+    yield k.load(g.x)
+
+def setup(m, cfg):
+    g = m.new(G)
+    m.spawn("W", worker, g, cfg.variant)
+    return g
+
+MODEL = Model("forgetful", setup, variants=tuple(
+    Variant(v, v) for v in ("none", "store", "helper", "test", "last")))
+"""
+
+
+@pytest.mark.parametrize(
+    ("variant", "message", "line"),
+    [
+        ("store", "{path}:10 was built but never run: write `yield k.store(...)`", 0),
+        ("helper", "{path}:12 was built but never run: write `yield from k.list_entries(...)`", 0),
+        ("last", "{path}:17 was built but never run", 0),
+        (
+            "test",
+            "`if k.atomic_dec_and_test(...)` tests the step, not its result: "
+            "write `if (yield k.atomic_dec_and_test(...))`",
+            14,
+        ),
+    ],
+)
+def test_a_forgotten_yield_is_a_model_error(
+    cli: Cli, tmp_path: Path, variant: str, message: str, line: int
+) -> None:
+    """Without the error a dropped step passes silently: the check may hold wrongly."""
+    path = _write(tmp_path, "forgetful.py", FORGETFUL_MODEL)
+    err = _error(cli("check", str(path), "--variant", variant))
+    assert message.format(path=path.name) in err
+    if variant != "test":
+        assert f"thread W: k.{'list_entries' if variant == 'helper' else 'store'}(...) at " in err
+    if line:
+        assert f"{path.name}:{line} in worker" in err
+
+
+def test_a_model_that_yields_every_step_is_not_flagged(cli: Cli, tmp_path: Path) -> None:
+    path = _write(tmp_path, "forgetful.py", FORGETFUL_MODEL)
+    assert cli("check", str(path), "--variant", "none").returncode == 0
+
+
 def test_exception_in_setup(cli: Cli, tmp_path: Path) -> None:
     path = _write(
         tmp_path,

@@ -251,6 +251,14 @@ class Op:
         super().__init_subclass__(**kwargs)
         cls.blocking = cls.enabled is not Op.enabled
 
+    def __bool__(self) -> bool:
+        # ``if k.atomic_dec_and_test(v):`` without ``yield`` tests the step
+        # itself (always true): a model bug that must not pass silently
+        raise TypeError(
+            f"`if k.{self.name}(...)` tests the step, not its result: "
+            f"write `if (yield k.{self.name}(...))`"
+        )
+
     def enabled(self, m: StepMachine, t: StepThread) -> bool:
         """Whether the step can be taken now (locks, waits)."""
         return True
