@@ -115,7 +115,12 @@ def _load_model(
                 f"the model file {model_file}, given with --model to replay {trace.path}, "
                 f"cannot be loaded"
             )
-        raise TraceFileError(f"{problem} here: {exc}") from None
+        hint = (
+            f"; if you have its file, name it: `ctxcheck replay {trace.path} --model FILE`"
+            if model_file is None
+            else ""
+        )
+        raise TraceFileError(f"{problem} here: {exc}{hint}") from None
     if data["model_name"] and model.name != data["model_name"]:
         given = repr(recorded) if model_file is None else model_file
         raise TraceFileError(
