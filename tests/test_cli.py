@@ -312,6 +312,8 @@ def test_sigint_stops_a_long_search_cleanly(tmp_path: Path) -> None:
         [sys.executable, "-m", "ctxcheck.cli", "check", str(model), "--explorer", "naive",
          "--json"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # pytest-xdist runs tests with SIGINT ignored, which a child inherits
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     try:
         for _ in range(3000):  # wait for the first finished execution

@@ -267,6 +267,8 @@ def test_ctrl_c_stops_every_worker_and_prints_the_partial_statistics() -> None:
         [sys.executable, "-c", "from ctxcheck.cli import main; raise SystemExit(main())",
          "check", "perf_counter.ctx_create", "--jobs", "2", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # pytest-xdist runs tests with SIGINT ignored, which a child inherits
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     try:
         workers: list[int] = []
