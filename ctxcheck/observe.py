@@ -59,11 +59,13 @@ class PropertyReads:
     one part reads both objects (see :mod:`ctxcheck.explorers.deps`).
     """
 
-    __slots__ = ("_bits", "bit", "masks", "prop")
+    __slots__ = ("_bits", "bit", "masks", "prop", "props")
 
     def __init__(self) -> None:
         self.masks: dict[int, int] = {}
         self._bits: dict[tuple[int, Hashable], int] = {}
+        #: invariant number -> the bits of it and of all its parts
+        self.props: dict[int, int] = {}
         self.prop = 0
         self.bit = 1
 
@@ -72,6 +74,7 @@ class PropertyReads:
         bit = self._bits.get((prop, key))
         if bit is None:
             bit = self._bits[(prop, key)] = 1 << len(self._bits)
+            self.props[prop] = self.props.get(prop, 0) | bit
         return bit
 
     def judging(self, prop: int) -> None:

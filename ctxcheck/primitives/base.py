@@ -244,6 +244,11 @@ class Op:
     quiescence: ClassVar[bool] = False
     #: True for the step that starts a thread (thread ids are creation order)
     creates_thread: ClassVar[bool] = False
+    #: True for a step that adds an object invariants may iterate over (``kmalloc``)
+    grows_heap: ClassVar[bool] = False
+    #: True for an assertion point (``k.judge``, ``k.observe``): what it finds, the
+    #: thread may hand to properties in plain model state, which no read notes
+    feeds_properties: ClassVar[bool] = False
     #: True for the step an interrupt thread must begin with
     enters_irq: ClassVar[bool] = False
 

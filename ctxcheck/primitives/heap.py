@@ -122,6 +122,7 @@ class Kmalloc(Op):
 
     __slots__ = ("init", "label", "may_fail", "struct")
     name = "kmalloc"
+    grows_heap = True
 
     def __init__(
         self, struct: type[Struct], init: dict[str, Any], may_fail: bool, label: str | None

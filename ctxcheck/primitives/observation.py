@@ -70,6 +70,7 @@ class Judge(Op):
 
     __slots__ = ("judge", "label")
     name = "observe"
+    feeds_properties = True
 
     def __init__(self, judge: Callable[[], Any], label: str) -> None:
         self.judge = judge
