@@ -213,7 +213,8 @@ class Execution:
         self.steps += 1
         self._last_tid = tid
         m.creator = t
-        seen = self._seen_by(tid, op) if op.writes and self._invariants else 0
+        judge = op.writes and self._invariants and not self.replaying
+        seen = self._seen_by(tid, op) if judge else 0
         try:
             result = op.run(m, t, branch)
         except PropertyViolated as v:
@@ -233,12 +234,11 @@ class Execution:
         m.creator = None
         if self.violation is not None:
             return
-        if t.finished and seen:
+        if t.finished or m.unstarted:
             seen = -1  # what an invariant iterates over (the threads) changed
         if m.unstarted:
-            seen = -1
             self._start_new_threads()
-        if self.violation is None and seen and not self.replaying:
+        if judge and seen and self.violation is None:
             self._check_invariants(seen)
         self._enabled = self._compute_enabled()
         if self.violation is None and not self.replaying:
