@@ -59,13 +59,19 @@ class PropertyReads:
     one part reads both objects (see :mod:`ctxcheck.explorers.deps`).
     """
 
-    __slots__ = ("_bits", "bit", "masks", "prop", "props")
+    __slots__ = ("_bits", "bit", "inner", "masks", "open", "prop", "props", "seen")
 
     def __init__(self) -> None:
         self.masks: dict[int, int] = {}
         self._bits: dict[tuple[int, Hashable], int] = {}
         #: invariant number -> the bits of it and of all its parts
         self.props: dict[int, int] = {}
+        #: a part's bit -> its bit and those of the parts judged inside it
+        self.inner: dict[int, int] = {}
+        #: the bits of the parts being judged, outermost first
+        self.open: list[int] = []
+        #: bits the step being judged may have changed, -1 all (see judge_parts)
+        self.seen = -1
         self.prop = 0
         self.bit = 1
 
@@ -77,10 +83,23 @@ class PropertyReads:
             self.props[prop] = self.props.get(prop, 0) | bit
         return bit
 
-    def judging(self, prop: int) -> None:
-        """Reads from now on are those of invariant number ``prop``."""
+    def judging(self, prop: int, seen: int = -1) -> None:
+        """Reads from now on are those of invariant number ``prop``.
+
+        ``seen``: the bits the last step may have changed (-1: all). When
+        the invariant's own bit is not among them, only its parts whose
+        reads changed are judged again (:func:`judge_parts`).
+        """
         self.prop = prop
         self.bit = self.bit_of(prop)
+        self.seen = -1 if seen & self.bit else seen
+
+    def unchanged(self, prop: int, key: Hashable) -> bool:
+        """Whether part ``key`` of ``prop`` was judged and read nothing the step changed."""
+        if self.seen == -1:
+            return False
+        bit = self._bits.get((prop, key))
+        return bit is not None and not self.inner.get(bit, bit) & self.seen
 
     def export(
         self, key_of: Callable[[int], Hashable]
@@ -148,21 +167,30 @@ class part:  # noqa: N801 - used like a function: ``with part(ctx):``
     __slots__ = ("key", "saved")
 
     def __init__(self, key: Hashable) -> None:
-        # a shared object by its id, a CPU by its name: both the same in every run
-        oid = getattr(key, "oid", None)
-        self.key: Hashable = ("oid", oid) if oid is not None else getattr(key, "name", key)
+        self.key: Hashable = part_key(key)
         self.saved = 0
 
     def __enter__(self) -> None:
         reads = _judging.get()
         if reads is not None:
             self.saved = reads.bit
-            reads.bit = reads.bit_of(reads.prop, self.key)
+            bit = reads.bit = reads.bit_of(reads.prop, self.key)
+            inner = reads.inner
+            for outer in reads.open:  # a part judged inside another is part of it
+                inner[outer] = inner.get(outer, outer) | bit
+            reads.open.append(bit)
 
     def __exit__(self, *exc: object) -> None:
         reads = _judging.get()
         if reads is not None:
+            reads.open.pop()
             reads.bit = self.saved
+
+
+def part_key(key: Hashable) -> Hashable:
+    """How a part is named in every run: a shared object by its id, a CPU by its name."""
+    oid = getattr(key, "oid", None)
+    return ("oid", oid) if oid is not None else getattr(key, "name", key)
 
 
 def judge_parts(
@@ -176,8 +204,14 @@ def judge_parts(
     ...": each item's check runs in ``with part(...)``, keyed by the item
     itself or by ``key(item)`` (a CPU for a ``(cpu, cpuctx)`` pair).
     """
+    reads = _judging.get()
     for item in items:
-        with part(item if key is None else key(item)):
+        name = item if key is None else key(item)
+        # a part that passed when last judged and read nothing the step
+        # wrote passes again: it would read the same values
+        if reads is not None and reads.unchanged(reads.prop, part_key(name)):
+            continue
+        with part(name):
             message = judge(item)
         if message:
             return message

@@ -384,7 +384,7 @@ class Execution:
             for i, prop in enumerate(self._invariants):
                 if seen != -1 and not seen & props.get(i, 0):
                     continue
-                observed.judging(i)
+                observed.judging(i, seen)
                 if prop.quiescent:
                     if quiet is None:
                         quiet = m.quiescent()
