@@ -28,6 +28,8 @@ from ctxcheck.errors import UsageError
 from ctxcheck.machine import Machine
 
 Check = Callable[[Machine, Any], "str | None"]
+#: ``check(thread_name, result)`` of a property judged as each thread returns
+ResultCheck = Callable[[str, Any], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,8 @@ class Property:
     the others after every step that changed memory. ``quiescent``
     invariants are checked only when no thread has IRQs off, holds a
     spinlock or is inside an interrupt, i.e. where the kernel's own
-    invariants are meant to hold.
+    invariants are meant to hold. A property of what threads return is
+    made with :meth:`returns`.
     """
 
     name: str
@@ -110,6 +113,37 @@ class Property:
     check: Check
     final: bool = False
     quiescent: bool = False
+    #: set by :meth:`returns`: judged on each thread's result, the step it returns
+    on_return: ResultCheck | None = None
+
+    @classmethod
+    def returns(cls, name: str, doc: str, check: ResultCheck) -> Property:
+        """A property of each thread's result, judged at the step where the thread returns.
+
+        ``check(thread_name, result)`` returns a message when the result is
+        wrong, else None. A result never changes once its thread has
+        returned, so a wrong one is decided at that very step: the execution
+        stops there, the other threads wherever they are, and the
+        counterexample ends at that step. A final property cannot stop
+        early: it judges the state where every thread has finished, and
+        that state is not decided before it. The check sees only the
+        returned value: reading shared memory from it (a cell of a struct
+        the thread returned) is a model error, because that memory may
+        still change.
+        """
+        return cls(name, doc, _judged_on_return, on_return=check)
+
+    @property
+    def kind(self) -> str:
+        """``final``, ``returns`` or ``invariant`` (as ``ctxcheck list --json`` says)."""
+        if self.final:
+            return "final"
+        return "returns" if self.on_return is not None else "invariant"
+
+
+def _judged_on_return(m: Machine, state: Any) -> None:
+    """The state check of a :meth:`Property.returns` property: there is none."""
+    return None
 
 
 #: properties every model has, raised by the primitives and the runtime
@@ -225,7 +259,11 @@ class Model:
         (:class:`ctxcheck.observe.PropertyReads`): one list, so the runtime
         and the explorers' priming agree on the numbers.
         """
-        return [p for p in self.properties if not p.final]
+        return [p for p in self.properties if not p.final and p.on_return is None]
+
+    def result_properties(self) -> list[Property]:
+        """The properties judged on each result as its thread returns (:meth:`Property.returns`)."""
+        return [p for p in self.properties if p.on_return is not None]
 
     def describe(self) -> dict[str, Any]:
         """What ``ctxcheck list --json`` shows for this model."""
@@ -247,7 +285,7 @@ class Model:
                 {
                     "name": p.name,
                     "doc": p.doc,
-                    "kind": "final" if p.final else "invariant",
+                    "kind": p.kind,
                 }
                 for p in self.properties
             ],

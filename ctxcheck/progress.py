@@ -9,11 +9,13 @@ every few seconds instead, so a long run never looks hung::
 
 The estimate of what remains is the explorer's (Knuth's estimate over its
 current path), shown when it has one. ``$CTXCHECK_PROGRESS_INTERVAL`` sets
-the seconds between plain lines (5 by default); ``--quiet`` silences both.
+the seconds between plain lines (5 by default; anything but a positive finite
+number is a usage error, exit status 2); ``--quiet`` silences both.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -21,21 +23,33 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
+from ctxcheck.errors import UsageError
+
 #: seconds between plain progress lines when stderr is not a terminal
 DEFAULT_INTERVAL = 5.0
 INTERVAL_ENV = "CTXCHECK_PROGRESS_INTERVAL"
 
 
 def interval() -> float:
-    """The seconds between plain lines: ``$CTXCHECK_PROGRESS_INTERVAL`` or the default."""
+    """The seconds between plain lines: ``$CTXCHECK_PROGRESS_INTERVAL`` or the default.
+
+    A value that is not a positive finite number is a :class:`UsageError`
+    (exit status 2), not a silent 5 s: a user who set it meant something.
+    """
     raw = os.environ.get(INTERVAL_ENV)
-    if not raw:
+    if not raw:  # unset or empty (``VAR= ctxcheck ...``)
         return DEFAULT_INTERVAL
     try:
         value = float(raw)
     except ValueError:
-        return DEFAULT_INTERVAL
-    return value if value > 0 else DEFAULT_INTERVAL
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
+        raise UsageError(
+            f"${INTERVAL_ENV} is {shown!r}: it must be a positive finite number of seconds "
+            f"between progress lines (e.g. 0.5 or 5; unset, {DEFAULT_INTERVAL:g})"
+        )
+    return value
 
 
 def progress_text(label: str, stats: Any) -> str:
@@ -78,8 +92,9 @@ def progress(label: str, quiet: bool = False) -> Iterator[Callable[[Any], None] 
     if quiet:
         yield None
         return
+    every = interval()  # checked on a terminal too: a bad setting is never silent
     if not sys.stderr.isatty():
-        yield PlainProgress(label, sys.stderr, interval())
+        yield PlainProgress(label, sys.stderr, every)
         return
     from rich.console import Console
     from rich.status import Status

@@ -26,7 +26,7 @@ from ctxcheck.errors import ModelError, NondeterministicModel, PropertyViolated
 from ctxcheck.events import ACCESS_NAMES, ENGINE_DIR, Event, Found, model_frames, relpath
 from ctxcheck.kernel import Kernel, unyielded
 from ctxcheck.machine import Machine, ObjectIds, Thread
-from ctxcheck.model import Config, Model
+from ctxcheck.model import Config, Model, Property
 from ctxcheck.observe import PropertyReads, reads_into
 from ctxcheck.primitives.base import LOCKING, READ, RELEASE, Footprint, Op, describe
 
@@ -121,6 +121,7 @@ class Execution:
         self.machine = Machine(ids=search.ids)
         self._invariants = model.invariants()
         self._finals = [p for p in model.properties if p.final]
+        self._on_return = model.result_properties()
         #: which invariants have read which objects (see ctxcheck.observe): the search's
         self.observed = search.reads
         #: quiescent invariants watch IRQ/lock state: its changes are visible to them
@@ -307,6 +308,29 @@ class Execution:
             self.violation = Found(
                 LOCKING, f"{t.name} finished holding {t.held[0].name}", self.steps
             )
+            return
+        for prop in self._on_return:
+            message = self._check_result(prop, t)
+            if message:
+                self.violation = Found(prop.name, message, self.steps)
+                return
+
+    def _check_result(self, prop: Property, t: Thread) -> str | None:
+        """Judge ``t``'s result by ``prop``; it may read no shared memory (that is not decided)."""
+        check = prop.on_return
+        assert check is not None
+        read = PropertyReads()
+        with reads_into(read, self.machine):
+            message = self._run_check(prop.name, lambda m, s: check(t.name, t.result))
+        if read.masks:
+            raise ModelError(
+                f"model {self.model.name}: property {prop.name} read shared memory while "
+                f"judging what {t.name} returned; a Property.returns check sees only the "
+                f"returned value, because memory may still change after the thread returns "
+                f"(return the values themselves, or make it a final property)",
+                list(self.schedule),
+            )
+        return message
 
     def _start_new_threads(self) -> None:
         m = self.machine

@@ -97,3 +97,14 @@ def cli() -> Cli:
         )
 
     return _cli
+
+
+@pytest.fixture(scope="session")
+def seqcount_buggy() -> Result:
+    """The torn read of ``examples.seqcount [buggy]`` at its defaults, found once.
+
+    Its search, minimisation and deciding-step walk take about a second;
+    the model tests, the docs test and the renderer tests all read this one
+    result (none of them changes it) instead of each finding it again.
+    """
+    return ctxcheck.check("examples.seqcount", variant="buggy", stop_on_first=True)

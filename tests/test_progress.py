@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from ctxcheck.progress import PlainProgress, progress_text
+import pytest
+
+from ctxcheck import cli
+from ctxcheck.progress import DEFAULT_INTERVAL, PlainProgress, interval, progress_text
 
 REPO = Path(__file__).resolve().parent.parent
 LINE = re.compile(
@@ -57,3 +60,42 @@ def test_plain_progress_waits_for_its_interval() -> None:
     assert progress_text(
         "m", SimpleNamespace(**{**vars(stats), "estimate_remaining": 1234})
     ).endswith(", ~1,234 to go")
+
+
+@pytest.mark.parametrize("value", ["soon", "nan", "inf", "-inf", "0", "-2", "1e400"])
+def test_a_bad_interval_is_a_usage_error_naming_the_variable(
+    value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the CLI's error path: exit 2, one line naming the variable and what it takes."""
+    monkeypatch.setenv("CTXCHECK_PROGRESS_INTERVAL", value)
+    monkeypatch.chdir(REPO)
+    status = cli.main(["check", "examples.lost_update", "--variant", "racy"])
+    out, err = capsys.readouterr()
+    assert status == 2 and out == ""  # refused before the search
+    assert err.startswith(f"ctxcheck: error: $CTXCHECK_PROGRESS_INTERVAL is {value!r}: "), err
+    assert "must be a positive finite number of seconds" in err and "Traceback" not in err
+
+
+def test_a_bad_interval_exits_2_from_the_console_entry(tmp_path: Path) -> None:
+    env = {**os.environ, "CTXCHECK_PROGRESS_INTERVAL": "nan", "PYTHONPATH": str(REPO)}
+    argv = [sys.executable, "-m", "ctxcheck", "check", "examples.lost_update"]
+    proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "$CTXCHECK_PROGRESS_INTERVAL is 'nan'" in proc.stderr
+
+
+def test_quiet_does_not_read_the_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--quiet shows no progress, so a setting for progress lines cannot stop it."""
+    monkeypatch.setenv("CTXCHECK_PROGRESS_INTERVAL", "nan")
+    monkeypatch.chdir(REPO)
+    assert cli.main(["check", "examples.lost_update", "--variant", "racy", "--quiet"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("", DEFAULT_INTERVAL), ("0.25", 0.25), (" 7 ", 7.0)]
+)
+def test_a_good_or_empty_interval_is_taken(
+    value: str, seconds: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CTXCHECK_PROGRESS_INTERVAL", value)
+    assert interval() == seconds

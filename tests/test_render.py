@@ -31,7 +31,16 @@ from ctxcheck.explorers.base import Stats
 from ctxcheck.kernel import Steps
 from ctxcheck.options import Bounds
 from ctxcheck.render import formats
-from ctxcheck.render.lanes import IN_IRQ_FILL, IRQ_OFF_FILL, PREEMPT_FILL, SWITCH_FILL
+from ctxcheck.render.lanes import (
+    BAD_FILL,
+    BAD_STROKE,
+    DECIDED_FILL,
+    DECIDED_STROKE,
+    IN_IRQ_FILL,
+    IRQ_OFF_FILL,
+    PREEMPT_FILL,
+    SWITCH_FILL,
+)
 from ctxcheck.render.text import WIDTH, command_lines, render_violation
 from ctxcheck.result import Result
 from ctxcheck.result import Violation as Counterexample
@@ -205,6 +214,9 @@ def test_lanes_svg_is_xml_with_the_violation_in_red(trace: TraceFile) -> None:
     texts = _texts(root)
     assert any(t.startswith("perf_counter_remove_task") for t in texts)
     assert {"cpu0", "cpu1"} <= set(texts)
+    # an invariant fails at its own step: nothing was merely noticed, nothing decided
+    assert "violating step" in texts and not any("noticed" in t for t in texts)
+    assert _box(root, 13).get("stroke") == BAD_STROKE
 
 
 def test_lanes_shade_irqs_switches_and_join_conflicts(trace: TraceFile) -> None:
@@ -218,6 +230,91 @@ def test_lanes_shade_irqs_switches_and_join_conflicts(trace: TraceFile) -> None:
     assert any("step 13 overwrites step 10" in t and "counter.list_entry" in t for t in titles)
     # a picture with no outside assets: no links, no images, no scripts
     assert "href" not in svg and "<image" not in svg and "<script" not in svg
+
+
+def _box(root: ET.Element, step: int) -> ET.Element:
+    """The box of step ``step`` (or of the folded run it starts)."""
+    found = [r for r in root.iter(f"{SVG}rect") if r.get("id") == f"step-{step}"]
+    assert len(found) == 1, step
+    return found[0]
+
+
+class spin_flags(Struct):
+    flag: Cell = field(0)
+
+
+def spin_on_flag(k: Kernel, d: spin_flags) -> Steps:
+    while not (yield k.load(d.flag)):
+        pass
+
+
+def set_flag(k: Kernel, d: spin_flags) -> Steps:
+    yield k.store(d.flag, 1)
+
+
+def spin_setup(m: Machine, cfg: Config) -> spin_flags:
+    d = m.new(spin_flags, name="d")
+    m.spawn("waiter", spin_on_flag, d)
+    m.spawn("setter", set_flag, d)
+    return d
+
+
+def test_lanes_fold_a_spin_into_one_box_and_the_text_traces_count() -> None:
+    """A spin of 40 loads is one box saying ``x 40``, as in the text trace, not 40 boxes."""
+    model = Model(name="render.spin", setup=spin_setup, max_steps=40)
+    result = ctxcheck.check(model, explorer="dpor")
+    v = result.assert_violates("termination")
+    spins = [e for e in v.events if e.text == "load(d.flag) = 0"]
+    assert len(spins) == 40
+    fold = "\u00d7 40 (steps 1-40, the same step)"
+    assert fold in render_violation(result, v)
+    svg = formats.render(TraceFile("spin.json", to_json(result, v, "")), "lanes")
+    assert isinstance(svg, str)
+    root = ET.fromstring(svg)
+    texts = _texts(root)
+    assert fold in texts
+    assert texts.count("load(d.flag) = 0") == 1
+    boxes = [r for r in root.iter(f"{SVG}rect") if (r.get("id") or "").startswith("step-")]
+    assert [b.get("id") for b in boxes] == ["step-1"]
+    assert boxes[0].get("fill") == BAD_FILL  # the run holds the step where it was noticed
+
+
+def test_lanes_mark_the_step_that_decided_the_torn_read(seqcount_buggy: Result) -> None:
+    """The reader's retry load that accepted the torn pair, apart from the last step."""
+    v = seqcount_buggy.assert_violates("no_torn_read")
+    assert v.decided_step is not None and v.decided_step < v.steps
+    accepting = v.events[v.decided_step - 1]
+    assert accepting.function == "read_seqcount_retry" and accepting.thread == "reader0"
+    trace = TraceFile("torn.json", to_json(seqcount_buggy, v, ""))
+    svg = formats.render(trace, "lanes")
+    assert isinstance(svg, str)
+    root = ET.fromstring(svg)
+    decided = _box(root, v.decided_step)
+    assert (decided.get("fill"), decided.get("stroke")) == (DECIDED_FILL, DECIDED_STROKE)
+    last = _box(root, v.steps)
+    assert (last.get("fill"), last.get("stroke")) == (BAD_FILL, BAD_STROKE)
+    others = [r for r in root.iter(f"{SVG}rect") if r.get("stroke") == DECIDED_STROKE]
+    assert others == [decided]
+    texts = _texts(root)
+    assert "deciding step: after it every continuation violates the property" in texts
+    assert "violating step: only where it was noticed" in texts
+    assert any(t.startswith(f"Step {v.decided_step} decided it (every continuation") for t in texts)
+    assert texts.count("decided") == 1  # the tag beside the step number
+
+
+def test_lanes_without_a_deciding_step_say_the_mark_is_only_where_it_was_noticed(
+    seqcount_buggy: Result,
+) -> None:
+    v = seqcount_buggy.assert_violates("no_torn_read")
+    data = to_json(seqcount_buggy, v, "")
+    data["decided_step"], data["decided_note"] = None, "every schedule violates no_torn_read"
+    svg = formats.render(TraceFile("torn.json", data), "lanes")
+    assert isinstance(svg, str)
+    root = ET.fromstring(svg)
+    texts = _texts(root)
+    assert f"After step {v.steps} is only where it was noticed" in " ".join(texts)
+    assert "violating step: only where it was noticed (no deciding step)" in texts
+    assert not [r for r in root.iter(f"{SVG}rect") if r.get("stroke") == DECIDED_STROKE]
 
 
 # -- graphviz ----------------------------------------------------------------------

@@ -33,9 +33,8 @@ def test_correct_holds_small_under_every_exhaustive_explorer(explorer: str, read
     result.assert_holds()
 
 
-def test_buggy_is_caught_with_a_torn_pair() -> None:
-    result = ctxcheck.check(MODEL, variant="buggy", stop_on_first=True)
-    v = result.assert_violates("no_torn_read")
+def test_buggy_is_caught_with_a_torn_pair(seqcount_buggy: ctxcheck.Result) -> None:
+    v = seqcount_buggy.assert_violates("no_torn_read")
     assert "returned (" in v.message and "half of a write" in v.message
     # the reader accepted an odd count: its begin load saw one
     begins = [e for e in v.events if e.function == "read_seqcount_begin_buggy"]

@@ -43,11 +43,10 @@ def test_the_blocks_run_as_shown() -> None:
     exec(compile(usage, str(DOC), "exec"), {})
 
 
-def test_the_trace_shown_is_the_one_found() -> None:
+def test_the_trace_shown_is_the_one_found(seqcount_buggy: ctxcheck.Result) -> None:
     text = DOC.read_text()
     block = text.split("<!-- trace: buggy -->\n```text\n", 1)[1].split("```", 1)[0]
-    result = ctxcheck.check("examples.seqcount", variant="buggy", stop_on_first=True)
-    v = result.assert_violates("no_torn_read")
+    v = seqcount_buggy.assert_violates("no_torn_read")
     steps = [line for line in block.splitlines() if re.match(r"\s*\d+[ *]", line)]
     assert len(steps) == len(v.events)
     for line, event in zip(steps, v.events, strict=True):

@@ -12,7 +12,13 @@ so that it opens in any browser and pastes into any report:
 * shading: IRQs off (amber) and inside an interrupt handler (violet) in the
   thread's lane; a grey band across the picture where a thread was preempted,
   a blue one where a CPU switched tasks;
-* the violating step in red, with the property's message under it.
+* the violating step in red, with the property's message under it; for a
+  property judged at the end of the execution (a final property, a
+  deadlock) the step that decided it in teal, the red one being only where
+  it was noticed, and the caption says which (or that no deciding step was
+  computed, so the red step is only where it was noticed);
+* runs of identical steps (a spin loop's loads) folded into one box and a
+  count (``\\u00d7 37``), by the rule of the text trace (:mod:`ctxcheck.render.fold`).
 
 Every text comes from the trace file, so the document passes through
 :func:`ctxcheck.render.safe.printable`: a control character in a thread
@@ -26,11 +32,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
+from ctxcheck.render.fold import fold_runs, repeat_label
 from ctxcheck.render.safe import printable
+from ctxcheck.render.text import decided_text, shown_decided
 
 if TYPE_CHECKING:
     import networkx as nx  # type: ignore[import-untyped]
 
+    from ctxcheck.result import Violation
     from ctxcheck.runtime import Event
     from ctxcheck.tracefile import TraceFile
 
@@ -58,6 +67,8 @@ PREEMPT_FILL = "#e9ecef"
 SWITCH_FILL = "#d0ebff"
 BAD_FILL = "#ffe3e3"
 BAD_STROKE = "#d00000"
+DECIDED_FILL = "#e3fafc"
+DECIDED_STROKE = "#0b7285"
 
 _STYLE = """
 text { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 11px; }
@@ -70,6 +81,7 @@ text { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 1
 .step { fill: #888; font-size: 11px; }
 .note { font-size: 10px; fill: #555; }
 .bad { fill: #d00000; font-weight: bold; }
+.decided { fill: #0b7285; font-weight: bold; }
 .halo { paint-order: stroke; stroke: #ffffff; stroke-width: 3px; }
 """
 
@@ -148,25 +160,42 @@ def render_lanes(trace: TraceFile) -> str:
     """The lane diagram of a loaded trace file, as SVG text."""
     from ctxcheck.export import to_networkx
 
-    events = trace.events
+    v = trace.violation()
+    events = v.events
+    decided = shown_decided(v)
+    runs = fold_runs(events, decided)
     lanes = lanes_of(events)
     by_tid = {lane.tid: lane for lane in lanes}
-    rows = {e.step: i for i, e in enumerate(events)}
+    rows = _rows(runs)
     svg = _Svg()
     width = max(LEFT + max(len(lanes), 1) * (LANE_W + LANE_GAP), 640)
     _headers(svg, lanes, trace)
-    _bands(svg, events, rows, width)
+    _bands(svg, [e for e, _ in runs], rows, width)
     _shading(svg, events, by_tid, rows)
     _lifelines(svg, events, by_tid, rows)
     bad = events[-1].step if events else None
-    for e in events:
-        _box(svg, e, by_tid[e.tid], rows[e.step], e.step == bad)
+    for row, (e, n) in enumerate(runs):
+        mark = _Mark(e.step <= (bad or 0) < e.step + n, e.step == decided)
+        _box(svg, e, n, by_tid[e.tid], row, mark)
     graph = to_networkx(trace)
     _arrows(svg, graph, by_tid, rows)
-    bottom = _row_y(len(events)) + 8
-    bottom = _violation(svg, trace, bottom, width)
-    bottom = _legend(svg, bottom, width)
+    bottom = _row_y(len(runs)) + 8
+    bottom = _violation(svg, v, decided, bottom, width)
+    bottom = _legend(svg, bottom, width, _outcome_keys(v, decided))
     return _document(svg, width, bottom + 16)
+
+
+def _rows(runs: list[tuple[Event, int]]) -> dict[int, int]:
+    """The row of every step: a folded step is drawn in the row of its run."""
+    return {first.step + i: row for row, (first, n) in enumerate(runs) for i in range(n)}
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """How a box is marked: the violating (noticed) step, the deciding step, or both."""
+
+    bad: bool = False
+    decided: bool = False
 
 
 def _document(svg: _Svg, width: float, height: float) -> str:
@@ -302,20 +331,32 @@ def _lifelines(
         )
 
 
-def _box(svg: _Svg, e: Event, lane: Lane, row: int, bad: bool) -> None:
+def _box(svg: _Svg, e: Event, n: int, lane: Lane, row: int, mark: _Mark) -> None:
+    """One step's box (or a folded run's: its first step and the count)."""
     y = _row_y(row)
     x = lane.x + BOX_PAD
     w = LANE_W - BOX_PAD - GUTTER
-    fill, stroke, sw = (BAD_FILL, BAD_STROKE, 2.5) if bad else ("#ffffff", "#495057", 1.0)
-    svg.rect(svg.mid, x, y + 4, w, ROW_H - 8, fill, f'stroke="{stroke}" stroke-width="{sw}" rx="5"')
+    fill, stroke, sw = "#ffffff", "#495057", 1.0
+    if mark.decided:
+        fill, stroke, sw = DECIDED_FILL, DECIDED_STROKE, 2.5
+    if mark.bad:  # a deciding step that is also the last keeps the deciding outline
+        fill, stroke, sw = BAD_FILL, DECIDED_STROKE if mark.decided else BAD_STROKE, 2.5
+    extra = f'id="step-{e.step}" stroke="{stroke}" stroke-width="{sw}" rx="5"'
+    svg.rect(svg.mid, x, y + 4, w, ROW_H - 8, fill, extra)
     svg.text(svg.mid, 30, y + ROW_H / 2 + 4, str(e.step), "step", "end")
+    if mark.decided:
+        svg.text(svg.mid, 36, y + ROW_H / 2 + 4, "decided", "decided")
     title = f"{e.cite} ({e.file}:{e.line})" if e.cite is not None else f"{e.file}:{e.line}"
     svg.text(svg.mid, x + 6, y + 17, _fit(e.where(), w - 12), "func", title=title)
     lines = textwrap.wrap(e.text, max(int((w - 12) / CHAR_W), 8)) or [""]
-    if len(lines) > 2:
-        lines = [lines[0], _fit(" ".join(lines[1:]), w - 12)]
+    room = 1 if n > 1 else 2
+    if len(lines) > room:
+        lines = [*lines[: room - 1], _fit(" ".join(lines[room - 1 :]), w - 12)]
+    cls = "bad" if mark.bad else ""
     for i, line in enumerate(lines):
-        svg.text(svg.mid, x + 6, y + 31 + 12 * i, line, "bad" if bad else "", title=e.text)
+        svg.text(svg.mid, x + 6, y + 31 + 12 * i, line, cls, title=e.text)
+    if n > 1:
+        svg.text(svg.mid, x + 6, y + 31 + 12 * len(lines), _fit(repeat_label(e, n), w - 12), cls)
 
 
 def _anchor(lane: Lane, row: int, towards_right: bool) -> tuple[float, float]:
@@ -324,10 +365,18 @@ def _anchor(lane: Lane, row: int, towards_right: bool) -> tuple[float, float]:
 
 
 def _arrows(svg: _Svg, graph: nx.DiGraph, lanes: dict[int, Lane], rows: dict[int, int]) -> None:
-    """Arrows joining conflicting steps of different threads."""
+    """Arrows joining conflicting steps of different threads, one per pair of rows.
+
+    The steps of a folded run share its row: their arrows (a spin's loads
+    all reading one write) are drawn once.
+    """
+    drawn: set[tuple[int, int, str]] = set()
     for src, dst, data in graph.edges(data=True):
         if data["kind"] == "po" or data["internal"]:
             continue
+        if (rows[src], rows[dst], data["kind"]) in drawn:
+            continue
+        drawn.add((rows[src], rows[dst], data["kind"]))
         kind = data["kind"].split("+")[0]
         colour = ARROWS[kind][0]
         a, b = graph.nodes[src], graph.nodes[dst]
@@ -355,22 +404,38 @@ def _arrows(svg: _Svg, graph: nx.DiGraph, lanes: dict[int, Lane], rows: dict[int
         )
 
 
-def _violation(svg: _Svg, trace: TraceFile, y: float, width: float) -> float:
-    d = trace.data
-    steps = d.get("steps", 0)
-    text = f"\u2717 after step {steps}: {d.get('property', '?')}: {d.get('message', '')}"
-    lines = textwrap.wrap(text, max(int((width - 40) / CHAR_W), 30))
-    h = 14 * len(lines) + 12
+def _violation(svg: _Svg, v: Violation, decided: int | None, y: float, width: float) -> float:
+    """The caption: what was violated after which step, and which step decided it."""
+    at = f"after step {v.events[-1].step}" if v.events else "before any step"
+    chars = max(int((width - 40) / CHAR_W), 30)
+    lines = textwrap.wrap(f"\u2717 {at}: {v.property}: {v.message}", chars)
+    said = decided_text(v, decided, at)
+    more = textwrap.wrap(said[0].upper() + said[1:], chars) if said else []
+    h = 14 * (len(lines) + len(more)) + 12
     svg.rect(
         svg.mid, 8, y, width - 16, h, BAD_FILL, f'stroke="{BAD_STROKE}" stroke-width="1.5" rx="5"'
     )
     for i, line in enumerate(lines):
         svg.text(svg.front, 16, y + 18 + 14 * i, line, "bad")
+    for i, line in enumerate(more, len(lines)):
+        svg.text(svg.front, 16, y + 18 + 14 * i, line, "decided" if decided else "note")
     return y + h + 10
 
 
-def _legend(svg: _Svg, y: float, width: float) -> float:
-    """Arrow colours and shadings, wrapped to the width of the picture."""
+def _outcome_keys(v: Violation, decided: int | None) -> list[tuple[str, str]]:
+    """The legend's swatches for the marked steps: what red (and teal) mean here."""
+    if decided is not None:
+        return [
+            (DECIDED_FILL, "deciding step: after it every continuation violates the property"),
+            (BAD_FILL, "violating step: only where it was noticed"),
+        ]
+    if v.decided_note:
+        return [(BAD_FILL, "violating step: only where it was noticed (no deciding step)")]
+    return [(BAD_FILL, "violating step")]
+
+
+def _legend(svg: _Svg, y: float, width: float, outcome: list[tuple[str, str]]) -> float:
+    """Arrow colours, shadings and the marked steps, wrapped to the width of the picture."""
     items: list[tuple[str, str, str]] = [
         ("arrow", kind, f"{kind}: {meaning}") for kind, (_, meaning) in ARROWS.items()
     ]
@@ -381,7 +446,7 @@ def _legend(svg: _Svg, y: float, width: float) -> float:
             (IN_IRQ_FILL, "in interrupt handler"),
             (PREEMPT_FILL, "preemption"),
             (SWITCH_FILL, "context switch"),
-            (BAD_FILL, "violating step"),
+            *outcome,
         )
     ]
     x = 8.0

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ctxcheck.loader import is_model_file
+from ctxcheck.render.fold import fold_runs, repeat_label
 from ctxcheck.render.safe import clip, printable
 
 if TYPE_CHECKING:
@@ -126,43 +127,8 @@ def _heading(result: Result, v: Violation) -> list[str]:
     return lines
 
 
-#: a run of at least this many identical steps is shown as its first and a count
-COLLAPSE_MIN = 3
-
-
-def _same(a: Event, b: Event) -> bool:
-    """Two steps that read the same in a trace: one thread, one place, one operation."""
-    return (
-        a.tid == b.tid and a.text == b.text and a.function == b.function and a.line == b.line
-        and not b.preemption
-    )  # fmt: skip
-
-
-def _runs(events: Sequence[Event], keep: int | None) -> list[tuple[Event, int]]:
-    """Steps grouped into runs of identical ones (a spin loop's loads): (first, count).
-
-    The step ``keep`` (the deciding one) is never folded into a run.
-    """
-    runs: list[tuple[Event, int]] = []
-    for e in events:
-        if runs and _same(runs[-1][0], e) and e.step != keep and runs[-1][0].step != keep:
-            first, n = runs[-1]
-            runs[-1] = (first, n + 1)
-        else:
-            runs.append((e, 1))
-    out: list[tuple[Event, int]] = []
-    for first, n in runs:
-        if n < COLLAPSE_MIN:
-            i = events.index(first)
-            out.extend((e, 1) for e in events[i : i + n])
-        else:
-            out.append((first, n))
-    return out
-
-
 def _repeat_line(first: Event, n: int, indent: int) -> str:
-    last = first.step + n - 1
-    return f"{' ' * indent}\u00d7 {n} (steps {first.step}-{last}, the same step)"
+    return " " * indent + repeat_label(first, n)
 
 
 def _decided_line(indent: int) -> str:
@@ -188,7 +154,7 @@ def _step_lines(
             (cols.prefix("#", " ", "thread", "cpu", "irq", "function:line") + "operation").rstrip()
         )
     indent = width if wide else 6
-    for e, n in _runs(events, decided):
+    for e, n in fold_runs(events, decided):
         lines += _wide_lines([e], cols, model_lines) if wide else _stacked_lines([e], model_lines)
         if n > 1:
             lines.append(_repeat_line(e, n, indent))
@@ -301,7 +267,7 @@ def render_violation(
     """
     lines = _heading(result, v)
     lines.append("")
-    decided = v.decided_step if any(e.step == v.decided_step for e in v.events) else None
+    decided = shown_decided(v)
     lines += _step_lines(v.events, model_lines, decided)
     lines.append("")
     at = f"after step {v.events[-1].step}" if v.events else "before any step"
@@ -319,13 +285,26 @@ def render_violation(
 
 def _decided_lines(v: Violation, decided: int | None, at: str) -> list[str]:
     """What the marked step means for a property judged at the end of the execution."""
+    text = decided_text(v, decided, at)
+    return textwrap.wrap("   " + text, WIDTH, subsequent_indent="     ") if text else []
+
+
+def decided_text(v: Violation, decided: int | None, at: str) -> str | None:
+    """``step 16 decided it (...)``, or that ``at`` is only where it was noticed.
+
+    None for a property judged at its own step (an invariant): there the
+    marked step is the violation. The lane diagram says the same sentence.
+    """
     if decided is not None:
-        text = f"   step {decided} decided it ({clip(v.decided_note or '', MESSAGE_MAX)})"
-    elif v.decided_note:
-        text = f"   {at} is only where it was noticed ({clip(v.decided_note, MESSAGE_MAX)})"
-    else:
-        return []
-    return textwrap.wrap(text, WIDTH, subsequent_indent="     ")
+        return f"step {decided} decided it ({clip(v.decided_note or '', MESSAGE_MAX)})"
+    if v.decided_note:
+        return f"{at} is only where it was noticed ({clip(v.decided_note, MESSAGE_MAX)})"
+    return None
+
+
+def shown_decided(v: Violation) -> int | None:
+    """The deciding step when it is one of the recorded steps, else None."""
+    return v.decided_step if any(e.step == v.decided_step for e in v.events) else None
 
 
 def render_trace_file(trace: TraceFile, model_lines: bool = False) -> str:
