@@ -61,6 +61,10 @@ def test_pan_reports_are_read_as_spin_printed_them() -> None:
     full = bench.parse_pan((PAN / "post_n5_memlim700.txt").read_text(), memlim=700)
     assert full.verdict == "out of memory (MEMLIM 700 MB)" and full.failed
     assert full.states == 456737 and full.memory_mb == 699.948
+    big = bench.parse_pan((PAN / "post_n5.txt").read_text())  # progress lines first
+    assert (big.verdict, big.states, big.seconds, big.memory_mb) == ("holds", 5374945, 12.3,
+                                                                     1108.542)  # fmt: skip
+    assert bench.parse_pan(" 1.2838e+08 states, stored\nerrors: 0\n").states == 128380000
     assert bench.parse_pan("Segmentation fault").verdict == "incomplete"
 
 

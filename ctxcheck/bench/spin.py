@@ -128,15 +128,19 @@ class PanResult:
     failed: bool = False
 
 
+#: a number as pan prints it: counts past its integer format come as ``1.28e+08``
+NUMBER = r"(\d+(?:\.\d*)?(?:e[+-]?\d+)?)"
+
+
 def _number(pattern: str, text: str) -> float | None:
-    m = re.search(pattern, text)
+    m = re.search(pattern.replace("NUM", NUMBER), text)
     return float(m.group(1)) if m else None
 
 
 def _pan_verdict(out: str, memlim: int) -> tuple[str, bool]:
     """The verdict and whether the search failed, from pan's output."""
     assertion = re.search(r"assertion violated (.*?) \(at depth", out)
-    errors = _number(r"errors: (\d+)", out)
+    errors = _number(r"errors: NUM", out)
     if assertion or (errors is not None and errors > 0):
         return f"violated: {assertion.group(1) if assertion else 'errors'}", False
     if "reached -DMEMLIM bound" in out or "out of memory" in out:
@@ -151,11 +155,11 @@ def _pan_verdict(out: str, memlim: int) -> tuple[str, bool]:
 def parse_pan(out: str, memlim: int = MEMLIM_MAX_MB) -> PanResult:
     """Read pan's report (SPIN 6.5's format)."""
     verdict, failed = _pan_verdict(out, memlim)
-    states = _number(r"(\d+) states, stored", out)
+    states = _number(r"NUM states, stored", out)
     return PanResult(
         verdict, None if states is None else int(states),
-        _number(r"pan: elapsed time ([\d.e+-]+) seconds", out),
-        _number(r"([\d.]+)\s+total actual memory usage", out), failed,
+        _number(r"pan: elapsed time NUM seconds", out),
+        _number(r"NUM\s+total actual memory usage", out), failed,
     )  # fmt: skip
 
 
