@@ -101,6 +101,12 @@ def test_a_tool_that_failed_is_not_run_at_larger_n(monkeypatch: pytest.MonkeyPat
     assert table["3"]["bfs exhaustive"] == "no (cut)"
     assert "slower than SPIN end to end at N=2 (dpor 3.0 s against 2.0 s)." in text
     assert "Only ctxcheck finished at N = 4, 5, 6." in text
+    # each explorer that lost somewhere is named: which one says where the cost is
+    assert "odpor was slower than SPIN at N=2 (3.0 s against 2.0 s)." in text
+    assert (
+        "bfs was slower than SPIN at N=2 (3.0 s against 2.0 s) and cut at N = 3, where SPIN "
+        "finished." in text
+    )
 
 
 @pytest.mark.parametrize(
