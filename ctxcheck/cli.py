@@ -237,7 +237,27 @@ def _bench_parser(sub: Any) -> None:
         metavar="N,N,...",
         help="the numbers of jobs --split measures (1,2,4)",
     )
+    _spin_options(p)
     _path_option(p)
+
+
+def _spin_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--spin",
+        action="store_true",
+        help="SPIN (if installed) and ctxcheck side by side on spin.ctx_create, N openers",
+    )
+    p.add_argument("--spin-openers", default="2..8", metavar="A..B", help="the N of --spin (2..8)")
+    p.add_argument(
+        "--spin-cap", type=_seconds, default=300.0, help="time cap of each --spin run (300)"
+    )
+    p.add_argument(
+        "--spin-memlim",
+        type=_positive_int,
+        metavar="MB",
+        help="pan's MEMLIM (default and maximum: 16000, and 2/3 of the RAM)",
+    )
+    p.add_argument("--spin-models", metavar="DIR", help="where ctx_create.pml is (../shared/spin)")
 
 
 @contextmanager
@@ -406,11 +426,15 @@ def _cmd_prove(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from ctxcheck import bench
 
+    spin = None
+    if args.spin:
+        spin = bench.spin_settings(args.spin_openers, args.spin_cap, args.spin_memlim,
+                                   args.spin_models)  # fmt: skip
     return bench.main(
         quick=args.quick, output=args.output, models=args.models, cap=args.cap,
         scale=args.scale, scale_cap=args.scale_cap, scale_variant=args.scale_variant,
         naive=args.naive or [], naive_cap=args.naive_cap, paths=args.path,
-        split=args.split or [], split_jobs=args.split_jobs,
+        split=args.split or [], split_jobs=args.split_jobs, spin=spin,
     )  # fmt: skip
 
 

@@ -159,6 +159,9 @@ def test_bench_writes_its_sections_into_the_file(
         (["--naive", LOST, "--naive-cap", "-1"], "must be positive"),
         (["--split", ":threads=2"], "--split ':threads=2': no model named"),
         (["--split", LOST, "--split-jobs", "2,0"], "job counts of 1 or more"),
+        (["--spin", "--spin-openers", "2..9"], "--spin-openers '2..9': expected A..B"),
+        (["--spin", "--spin-memlim", "999999"], "--spin-memlim 999999: give 1.."),
+        (["--spin", "--spin-cap", "0"], "must be positive"),
     ],
 )
 def test_bad_bench_options_exit_2(cli: Cli, args: list[str], message: str) -> None:

@@ -9,6 +9,8 @@ the output names. One module per concept, imports pointing one way
 * :mod:`~ctxcheck.bench.model_tables`: every exhaustive explorer on a prefix's
   models (``--models``), and one model's growth in one parameter (``--scale``);
 * :mod:`~ctxcheck.bench.naive`: what naive would run where it cannot finish (``--naive``);
+* :mod:`~ctxcheck.bench.split`: one process against a split search (``--split``);
+* :mod:`~ctxcheck.bench.spin`: SPIN and ctxcheck on the same race (``--spin``);
 * :mod:`~ctxcheck.bench.specs`: the ``--models``/``--scale``/``--naive`` specs, checked first;
 * :mod:`~ctxcheck.bench.family`: the benchmark model family (N threads, N! traces);
 * :mod:`~ctxcheck.bench.timing`: whole processes timed, and Ctrl-C stopping a run;
@@ -59,13 +61,21 @@ from ctxcheck.bench.specs import (
     validate_naive,
     validate_scale,
 )
+from ctxcheck.bench.spin import (
+    SpinSettings,
+    parse_pan,
+    spin_rows,
+    spin_section,
+    spin_settings,
+)
 from ctxcheck.errors import UsageError
 
 __all__ = [
     "EXHAUSTIVE", "FAMILY", "FULL", "MODEL_MIN_TIME", "NAIVE_SYNTAX", "QUICK", "SAMPLED_BUDGET",
     "SCALE_SYNTAX", "TRACE_COUNTER", "CheckRow", "NaiveSpec", "Row", "ScaleSpec", "Settings",
-    "UsageError", "examples", "machine", "main", "merge_sections", "model_rows", "model_table",
-    "models_section", "parse_naive", "parse_scale", "provenance", "report", "run_check",
-    "scale_rows", "scale_section", "scale_table", "scaling", "select_models", "trace_counts",
-    "validate_naive", "validate_scale", "write_sections",
+    "SpinSettings", "UsageError", "examples", "machine", "main", "merge_sections", "model_rows",
+    "model_table", "models_section", "parse_naive", "parse_pan", "parse_scale", "provenance",
+    "report", "run_check", "scale_rows", "scale_section", "scale_table", "scaling", "select_models",
+    "spin_rows", "spin_section", "spin_settings", "trace_counts", "validate_naive",
+    "validate_scale", "write_sections",
 ]  # fmt: skip

@@ -1,8 +1,9 @@
 """``ctxcheck bench``: run the measurements asked for, and keep their tables safe.
 
-Without ``--models``, ``--scale`` and ``--naive`` a run measures the engine
-(:mod:`ctxcheck.bench.engine`); with any of them, only what they ask for
-(:mod:`ctxcheck.bench.model_tables`, :mod:`ctxcheck.bench.naive`). Every
+Without ``--models``, ``--scale``, ``--naive``, ``--split`` and ``--spin`` a run
+measures the engine (:mod:`ctxcheck.bench.engine`); with any of them, only
+what they ask for (:mod:`ctxcheck.bench.model_tables`, :mod:`ctxcheck.bench.naive`,
+:mod:`ctxcheck.bench.split`, :mod:`ctxcheck.bench.spin`). Every
 option, the output file included, is checked before the first measurement.
 Each finished section is written at once, first to a copy of its own in the
 temporary directory, then merged into ``-o`` (or printed), so neither an
@@ -38,6 +39,8 @@ from ctxcheck.bench.specs import (
     validate_naive,
     validate_scale,
 )
+from ctxcheck.bench.spin import SpinSettings, spin_note, spin_rows, spin_section
+from ctxcheck.bench.spin import log_row as log_spin_row
 from ctxcheck.bench.split import DEFAULT_JOBS, split_rows, split_section
 from ctxcheck.bench.split import log_row as log_split_row
 from ctxcheck.errors import OutputError
@@ -97,6 +100,7 @@ def _bench_command(
     naive_cap: float = 900.0,
     split: Sequence[str] = (),
     split_jobs: Sequence[int] = DEFAULT_JOBS,
+    spin: SpinSettings | None = None,
 ) -> str:
     """The command line that reproduces this run, for the tables' provenance."""
     parts = ["ctxcheck bench"]
@@ -116,6 +120,8 @@ def _bench_command(
         parts += ["--split", spec]
     if split:
         parts += ["--split-jobs", ",".join(map(str, split_jobs))]
+    if spin is not None:
+        parts += spin.argv()
     if output:
         parts += ["-o", output]
     return " ".join(parts)
@@ -134,18 +140,19 @@ def main(
     paths: Sequence[str] = (),
     split: Sequence[str] = (),
     split_jobs: Sequence[int] = DEFAULT_JOBS,
+    spin: SpinSettings | None = None,
 ) -> int:
     """Entry point of ``ctxcheck bench``: print the tables, or merge them into ``output``.
 
-    Without ``models``, ``scale`` and ``naive`` it measures the engine (the example
-    models, the synthetic family, the check path). With either, it measures
+    Without ``models``, ``scale``, ``naive``, ``split`` and ``spin`` it measures the
+    engine (the example models, the synthetic family, the check path). With any, it measures
     only what they ask for; each finished section is written at once, so an
     interrupted hour-long run keeps its first table.
     """
     sink = Sink(output)
     try:
         status = _measure(sink, quick, models, cap, scale, scale_cap, scale_variant, naive,
-                          naive_cap, paths, output, split, split_jobs)  # fmt: skip
+                          naive_cap, paths, output, split, split_jobs, spin)  # fmt: skip
         sink.close()
         return status
     except KeyboardInterrupt:
@@ -167,9 +174,10 @@ def _measure(
     output: str | None,
     split: Sequence[str] = (),
     split_jobs: Sequence[int] = DEFAULT_JOBS,
+    spin: SpinSettings | None = None,
 ) -> int:
     """Validate every option, then run and emit each section the options ask for."""
-    if models is None and scale is None and not naive and not split:
+    if models is None and scale is None and not naive and not split and spin is None:
         return sink.emit(report(QUICK if quick else FULL, quick))
     # every option is validated before the first check runs
     selected = select_models(models, paths) if models is not None else []
@@ -191,6 +199,7 @@ def _measure(
         naive_cap,
         split,
         split_jobs,
+        spin,
     )
     status = 0
     if models is not None:
@@ -217,4 +226,25 @@ def _measure(
             f"Machine: {host}.",
         ]
         status |= sink.emit(split_section(prow, lines))
+    if spin is not None:
+        status |= sink.emit(_spin(spin, command))
     return status
+
+
+def _spin(settings: SpinSettings, command: str) -> str:
+    """The ``SPIN side by side`` section: SPIN where it can run, ctxcheck always."""
+    note, runnable = spin_note(settings)
+    host, start, started = machine(), time.monotonic(), time.strftime("%Y-%m-%d %H:%M")
+    rows = spin_rows(settings, on_row=log_spin_row, with_spin=runnable)
+    lines = [
+        f"Measured by `{command}`, started {started}; this table took "
+        f"{(time.monotonic() - start) / 60:.0f} min, one run after another (never two at once).",
+        f"Machine: {host}, {_load()} at the end. The machine was shared with other jobs: "
+        "the load average says how much of it was ours, and the seconds are wall time.",
+    ]
+    return spin_section(rows, settings, lines, note)
+
+
+def _load() -> str:
+    """The load average now (one minute), for a run long enough for it to change."""
+    return f"load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "load unknown"
