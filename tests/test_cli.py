@@ -357,7 +357,7 @@ def test_bench_report_measures_every_explorer_and_the_check_path() -> None:
     from ctxcheck import bench
     from ctxcheck.explorers import EXPLORERS
 
-    tiny = bench.Settings(max_threads=3, cap=10.0, example_threads=2, wall_runs=1, min_time=0.0)
+    tiny = bench.Settings(max_threads=3, cap=2.0, example_threads=2, wall_runs=1, min_time=0.0)
     text = bench.report(tiny, quick=True)
     assert text.startswith("# ctxcheck benchmarks")
     assert "Machine: " in text and "CPython" in text
