@@ -279,6 +279,41 @@ def test_lanes_fold_a_spin_into_one_box_and_the_text_traces_count() -> None:
     assert boxes[0].get("fill") == BAD_FILL  # the run holds the step where it was noticed
 
 
+class put_obj(Struct):
+    ref: Cell = field(2)
+    data: Cell = field(0)
+
+
+def buggy_put(k: Kernel, o: put_obj, me: int) -> Steps:
+    """``o->data = me; atomic_dec(&o->ref); if (!atomic_read(&o->ref)) kfree(o);``"""
+    yield k.store(o.data, me)
+    yield k.atomic_dec(o.ref)
+    if (yield k.atomic_read(o.ref)) == 0:
+        yield k.kfree(o)
+
+
+def put_setup(m: Machine, cfg: Config) -> put_obj:
+    o = m.alloc(put_obj, name="obj")
+    for i in (1, 2):
+        m.spawn(f"user{i}", buggy_put, o, i)
+    return o
+
+
+def test_lanes_print_two_arrows_leaving_one_box_as_one_label() -> None:
+    """The first store is overwritten and its object freed by the other thread: two
+    arrows leave its box on one side, and their labels must not print on each other."""
+    result = ctxcheck.check(Model(name="render.put", setup=put_setup))
+    v = result.assert_violates("memory_safety")
+    svg = formats.render(TraceFile("put.json", to_json(result, v, "")), "lanes")
+    assert isinstance(svg, str)
+    root = ET.fromstring(svg)
+    spots = [
+        (t.get("x"), t.get("y")) for t in root.iter(f"{SVG}text") if t.get("class") == "note halo"
+    ]
+    assert len(spots) == len(set(spots)), "two labels at one place"
+    assert "ww obj.data; fr obj" in _texts(root)
+
+
 def test_lanes_mark_the_step_that_decided_the_torn_read(seqcount_buggy: Result) -> None:
     """The reader's retry load that accepted the torn pair, apart from the last step."""
     v = seqcount_buggy.assert_violates("no_torn_read")

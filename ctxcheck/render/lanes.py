@@ -371,6 +371,9 @@ def _arrows(svg: _Svg, graph: nx.DiGraph, lanes: dict[int, Lane], rows: dict[int
     all reading one write) are drawn once.
     """
     drawn: set[tuple[int, int, str]] = set()
+    #: labels beside each source box, by (row, towards the right): one text each,
+    #: so that two arrows leaving one box do not print their labels on each other
+    labels: dict[tuple[int, bool], tuple[float, float, list[tuple[str, str]]]] = {}
     for src, dst, data in graph.edges(data=True):
         if data["kind"] == "po" or data["internal"]:
             continue
@@ -397,11 +400,26 @@ def _arrows(svg: _Svg, graph: nx.DiGraph, lanes: dict[int, Lane], rows: dict[int
         )
         # beside the source box, towards the arrow: no other box shares that row
         label = f"{data['kind']} {objs[0]}" if objs else data["kind"]
-        lx = x0 + (6 if right else -6)
-        svg.front.append(
-            f'<text x="{lx:.1f}" y="{y0 - 6:.1f}" text-anchor="{"start" if right else "end"}" '
-            f'class="note halo" fill="{colour}">{escape(_fit(label, LANE_W))}</text>'
-        )
+        labels.setdefault((rows[src], right), (x0, y0, []))[2].append((label, colour))
+    for (_row, right), (x0, y0, texts) in labels.items():
+        _arrow_label(svg, x0 + (6 if right else -6), y0 - 6, right, texts)
+
+
+def _arrow_label(svg: _Svg, x: float, y: float, right: bool, texts: list[tuple[str, str]]) -> None:
+    """The labels of the arrows leaving one side of a box, in one text, each in its colour."""
+    parts = []
+    for i, (label, colour) in enumerate(dict.fromkeys(texts)):
+        sep = "; " if i else ""
+        parts.append(f'<tspan fill="{colour}">{escape(sep + label)}</tspan>')
+    whole = "; ".join(label for label, _ in dict.fromkeys(texts))
+    if len(whole) * CHAR_W > LANE_W:  # too long for the room: the first, then how many more
+        first, colour = texts[0]
+        more = len(dict.fromkeys(texts)) - 1
+        parts = [f'<tspan fill="{colour}">{escape(_fit(first, LANE_W - 60))} (+{more})</tspan>']
+    svg.front.append(
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{"start" if right else "end"}" '
+        f'class="note halo">{"".join(parts)}</text>'
+    )
 
 
 def _violation(svg: _Svg, v: Violation, decided: int | None, y: float, width: float) -> float:
