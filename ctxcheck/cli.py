@@ -407,12 +407,14 @@ def _cmd_render(args: argparse.Namespace) -> int:
     out = None if args.output is None else check_output_file(args.output, "-o", args.force)
     trace = tracefile.load(args.trace)
     data = formats.render(trace, args.format, args.model_lines)
+    if isinstance(data, str) and not data.endswith("\n"):
+        data += "\n"  # a text file ends with a newline, on stdout and in a file alike
     if out is not None:
         write_output(out, data, f"the {args.format} drawing")
     elif isinstance(data, bytes):
         raise UsageError(f"--format {args.format} is binary: give an output file with -o")
     else:
-        sys.stdout.write(data if data.endswith("\n") else data + "\n")
+        sys.stdout.write(data)
     return EXIT_HOLDS
 
 

@@ -411,7 +411,8 @@ def test_render_command_writes_every_format(tmp_path: Path, trace: TraceFile) ->
     assert outputs["png"].read_bytes().startswith(b"\x89PNG")
     ET.fromstring(outputs["lanes"].read_text())
     ET.fromstring(outputs["svg"].read_text())
-    assert outputs["txt"].read_text().rstrip("\n") == stdout.stdout.rstrip("\n")
+    # the file is what stdout shows, its final newline included
+    assert outputs["txt"].read_text() == stdout.stdout and stdout.stdout.endswith("\n")
     assert "violates list_integrity in 13 steps" in stdout.stdout
     assert binary.returncode == 2 and "give an output file with -o" in binary.stderr
 
