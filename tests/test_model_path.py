@@ -90,28 +90,28 @@ def test_path_option_finds_models_by_name_for_one_command(tmp_path: Path, work: 
 
 def test_environment_variable_is_a_lasting_path(tmp_path: Path, work: Path) -> None:
     lib = tmp_path / "lib"
-    model = _model(lib / "spin.py", "spin")
+    model = _model(lib / "mine.py", "mine")
     origins = _origins(_cli("list", "--json", cwd=work, CTXCHECK_PATH=str(lib)))
-    assert origins["spin"] == f"$CTXCHECK_PATH: {model}"
+    assert origins["mine"] == f"$CTXCHECK_PATH: {model}"
     trace = work / "t.json"
-    found = _cli("check", "spin", "--trace-out", trace, cwd=work, CTXCHECK_PATH=str(lib))
+    found = _cli("check", "mine", "--trace-out", trace, cwd=work, CTXCHECK_PATH=str(lib))
     assert found.returncode == 1, found.stderr
-    assert json.loads(trace.read_text())["model"] == "spin"
+    assert json.loads(trace.read_text())["model"] == "mine"
     replay = _cli("replay", trace, cwd=work, CTXCHECK_PATH=str(lib))
     assert replay.returncode == 1 and "violated again" in replay.stdout
     lost = _cli("replay", trace, cwd=work)
-    assert lost.returncode == 2 and "unknown model 'spin'" in lost.stderr
+    assert lost.returncode == 2 and "unknown model 'mine'" in lost.stderr
     assert "$CTXCHECK_PATH" in lost.stderr
 
 
 def test_the_first_root_that_has_a_name_wins(tmp_path: Path, work: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
-    mine = _model(first / "spin.py", "spin", want=2)
-    _model(second / "spin.py", "spin", want=99)
+    mine = _model(first / "mine.py", "mine", want=2)
+    _model(second / "mine.py", "mine", want=99)
     _model(second / "examples" / "lost_update.py", "shadow")
     env = {"CTXCHECK_PATH": str(second)}
     origins = _origins(_cli("list", "--json", "--path", first, cwd=work, **env))
-    assert origins["spin"] == f"--path: {mine}"
+    assert origins["mine"] == f"--path: {mine}"
     assert origins["shadow"].startswith("$CTXCHECK_PATH: ")
     checked = _cli("check", "examples.lost_update", "--json", cwd=work, **env)
     assert json.loads(checked.stdout)["model"] == "shadow"
