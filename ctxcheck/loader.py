@@ -107,6 +107,13 @@ def _import(module: str, target: str) -> ModuleType:
 def _model_of(module: ModuleType, target: str, found: Origin | None = None) -> Model:
     model = getattr(module, "MODEL", None)
     if not isinstance(model, Model):
+        if hasattr(module, "__path__"):  # a package: say which models it holds
+            inside = sorted(m.name for m in list_models(target))
+            if inside:
+                raise ModelLoadError(
+                    f"{target} is a package of models, not a model: give one of "
+                    f"{', '.join(inside)}"
+                )
         raise ModelLoadError(
             f"{target}: module {module.__name__} ({module.__file__}) defines no MODEL; "
             f"a model module must set MODEL = ctxcheck.Model(...)"

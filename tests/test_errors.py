@@ -62,6 +62,12 @@ def test_unknown_model_lists_the_known_ones(cli: Cli) -> None:
     assert LOST in err
 
 
+def test_a_package_of_models_lists_its_models(cli: Cli) -> None:
+    err = _error(cli("check", "perf_counter"))
+    assert "perf_counter is a package of models, not a model: give one of " in err
+    assert "perf_counter.ctx_create, perf_counter.ctx_hooks" in err
+
+
 def test_unknown_variant_lists_the_variants(cli: Cli) -> None:
     err = _error(cli("check", LOST, "--variant", "fixed"))
     assert (
