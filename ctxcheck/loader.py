@@ -111,8 +111,7 @@ def _model_of(module: ModuleType, target: str, found: Origin | None = None) -> M
             inside = sorted(m.name for m in list_models(target))
             if inside:
                 raise ModelLoadError(
-                    f"{target} is a package of models, not a model: give one of "
-                    f"{', '.join(inside)}"
+                    f"{target} is a package of models, not a model: give one of {', '.join(inside)}"
                 )
         raise ModelLoadError(
             f"{target}: module {module.__name__} ({module.__file__}) defines no MODEL; "
