@@ -2,7 +2,8 @@
 
 Issue 14 measures ctxcheck against SPIN, the checker a kernel developer
 could pick instead, on ``ctx_create`` written at the granularity of the
-Promela model ``../shared/spin/ctx_create.pml``; this section makes that
+team's Promela model ``shared/spin/ctx_create.pml`` (a copy ships in
+``ctxcheck/bench/promela/``); this section makes that
 measurement one command. For each number of openers N it runs, end to end:
 
 * SPIN, when ``spin`` and ``gcc`` are on PATH (it installs nothing: the
@@ -438,7 +439,7 @@ def spin_section(
     names = ", ".join(settings.explorers)
     intro = (
         f"The race of `perf_counter.ctx_create` at the granularity of the Promela model "
-        f"`{PML}` (`../shared/spin/`), variant POST, N openers. SPIN: `spin -DPOST -DN=N -a "
+        f"`{PML}` (the team's shared/spin model, shipped in ctxcheck/bench/promela/), variant POST, N openers. SPIN: `spin -DPOST -DN=N -a "
         f"{PML}`, `gcc -O2 -DSAFETY -DMEMLIM={settings.memlim} -o pan pan.c`, `./pan "
         f"-m{PAN_DEPTH}`; `SPIN s` is the three commands' wall time (pan's own in brackets), "
         f"`SPIN MB` pan's total actual memory (its {PAN_DEPTH:,}-deep stack and hash table "
