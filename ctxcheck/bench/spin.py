@@ -439,7 +439,8 @@ def spin_section(
     names = ", ".join(settings.explorers)
     intro = (
         f"The race of `perf_counter.ctx_create` at the granularity of the Promela model "
-        f"`{PML}` (the team's shared/spin model, shipped in ctxcheck/bench/promela/), variant POST, N openers. SPIN: `spin -DPOST -DN=N -a "
+        f"`{PML}` (the team's shared/spin model, shipped in ctxcheck/bench/promela/), "
+        f"variant POST, N openers. SPIN: `spin -DPOST -DN=N -a "
         f"{PML}`, `gcc -O2 -DSAFETY -DMEMLIM={settings.memlim} -o pan pan.c`, `./pan "
         f"-m{PAN_DEPTH}`; `SPIN s` is the three commands' wall time (pan's own in brackets), "
         f"`SPIN MB` pan's total actual memory (its {PAN_DEPTH:,}-deep stack and hash table "
