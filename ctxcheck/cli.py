@@ -257,7 +257,11 @@ def _spin_options(p: argparse.ArgumentParser) -> None:
         metavar="MB",
         help="pan's MEMLIM (default and maximum: 16000, and 2/3 of the RAM)",
     )
-    p.add_argument("--spin-models", metavar="DIR", help="a folder with another ctx_create.pml (default: the copy in ctxcheck/bench/promela)")  # fmt: skip
+    p.add_argument(
+        "--spin-models",
+        metavar="DIR",
+        help="a folder with another ctx_create.pml (default: ctxcheck/bench/promela)",
+    )
 
 
 @contextmanager
