@@ -394,6 +394,7 @@ class Coordinator(DporExplorer):
             return
         if donation.given:
             self.handoffs += 1
+            self.stats.handoffs = self.handoffs  # live, for progress hooks
             pending.path.extend(self._graft_given(pending, donation.given))
             pending.prefix.extend((g.tid, g.branch) for g in donation.given)
         self._take(pending, donation.found)

@@ -136,15 +136,19 @@ class Donor(DporExplorer):
         nodes = self._path.nodes
         cut = next((d for d in range(self._floor, len(nodes) - 1) if untried(nodes[d])), None)
         found = self.report()
-        if cut is None:
-            return Donation(self.job.number, (), found)
+        if cut is None:  # nothing given, but what was reported is not to be counted again
+            return Donation(self.job.number, (), found, self._rest(nodes, self._floor - 1))
         given = tuple(given_of(n) for n in nodes[self._floor : cut + 1])
         rest = self._rest(nodes, cut)
         self._floor = cut + 1
         return Donation(self.job.number, given, found, rest)
 
     def _rest(self, nodes: list[_Node], cut: int) -> Job:
-        """The job that covers what is kept: the subtree of ``cut``'s choice."""
+        """The job that covers what is kept: the subtree of ``cut``'s choice.
+
+        Its ``overlap`` is every run below that state so far, all of them
+        reported by now: a rerun owes them.
+        """
         key_of = self.search_state.ids.key_of
         kept = nodes[cut + 1]
         timeout = None

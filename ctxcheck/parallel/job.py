@@ -123,13 +123,14 @@ class Donation:
     one to run again if the worker dies. ``found`` is what the job found so
     far (since its last report), so that a rerun of ``rest`` loses nothing
     of the part it no longer covers. ``given`` is empty when the job had
-    nothing to hand back; ``found`` is then still a report.
+    nothing to hand back; ``found`` is then still a report, and ``rest`` the
+    job's own subtree, owing what was reported.
     """
 
     number: int
     given: tuple[Given, ...]
     found: JobResult
-    rest: Job | None = None
+    rest: Job
 
 
 def describe(job: Job) -> dict[str, Any]:

@@ -171,10 +171,10 @@ class LocalPool:
 
     @staticmethod
     def _received(w: _Worker, message: JobResult | Donation) -> None:
-        """A result frees ``w``; a donation narrows its job to what it kept."""
+        """A result frees ``w``; a donation narrows its job to what it kept (and
+        has reported: :attr:`~ctxcheck.parallel.job.Job.overlap`)."""
         if isinstance(message, Donation):
-            if message.rest is not None:
-                w.job = message.rest
+            w.job = message.rest
         else:
             w.job = None
 
