@@ -10,18 +10,25 @@ on with its next choice at once. A job explores its state's whole subtree
 with the sleep set the state has. When it comes back, its races that ask for
 a thread above it are added to the coordinator's states, which may open new
 choices there, and so new jobs. A state of the coordinator is never dropped
-while a job below it is out.
+while a job below it is out. A running job may also hand the top of its
+subtree back (:mod:`ctxcheck.parallel.handoff`) when a worker is idle: its
+states join the tree below the job's own, and are the coordinator's from
+then on.
 
 Why this explores what one ``dpor`` process would: each subtree is explored
 with the sleep set it would have in a single search in which the choices
 handed out before it had been explored first (a choice is marked done when
 it is handed out, not when its job returns), and every race is acted on,
-by the job or by the coordinator. Which order the jobs come back in can
-change which executions represent a trace (as the order of a backtrack set
-does in one search), so the execution count may differ a little from one
-process's; no subtree is explored twice, so ``stats.redundant`` is 0 unless
-a worker died and its job was run again (then it counts that job's
-executions, as far as they are known: a dead worker reports nothing).
+by the job or by the coordinator. Without invariants that makes the
+execution count exactly one process's (one per trace; the sleep-set-blocked
+runs depend on the order). With invariants, which writes are dependent is
+learnt as invariants read objects, and the split learns in another order
+(each job starts from what the coordinator knows then): the count may then
+differ a little from one process's, as it does in one process given what a
+whole search read at its start. No subtree is explored twice, so
+``stats.redundant`` is 0 unless a worker died and its job was run again
+(then it counts the executions that job had reported and its rerun ran
+again; a dead worker's unreported runs were never counted).
 """
 
 from __future__ import annotations
