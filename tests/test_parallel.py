@@ -79,8 +79,12 @@ def test_a_split_search_agrees_with_one_process_on_generated_programs(
 # invariants, what they read is learnt as the search goes, and learning it
 # sooner makes more writes dependent: counts then differ a little, as the
 # fixed split's do; see BENCHMARKS.md, "Split search".)
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(programs(max_interleavings=1500, invariants=False), st.integers(1, 3), st.integers(1, 3))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(programs(max_interleavings=3000, invariants=False), programs(max_interleavings=1500)),
+    st.integers(1, 3),
+    st.integers(1, 3),
+)
 def test_jobs_handing_work_back_run_what_one_process_runs(
     program: Program, depth: int, every: int
 ) -> None:
@@ -89,7 +93,8 @@ def test_jobs_handing_work_back_run_what_one_process_runs(
     split = ctxcheck.check(model, options=split_options(2, depth, every=every))
     what = f"{program!r} split at depth {depth}, handing work back every {every} runs"
     assert_same(single, split, what)
-    assert split.stats.executions == single.stats.executions, what
+    if program.invariant is None:
+        assert split.stats.executions == single.stats.executions, what
 
 
 def _writers(n: int) -> Program:
