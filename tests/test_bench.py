@@ -193,7 +193,7 @@ def test_naive_table_counts_what_naive_runs_and_compares_verdicts(cli: Cli) -> N
 
 SPLIT_HEADERS = (
     "| model | params | jobs | verdict | violated | exhaustive | executions | handed out "
-    "| reruns | seconds | speed-up | job median s | job max s | coordinator cpu s "
+    "| hand-offs | reruns | seconds | speed-up | job median s | job max s | coordinator cpu s "
     "| ms cpu per job |"
 )
 
@@ -209,6 +209,7 @@ def test_split_table_times_one_process_against_each_split(cli: Cli) -> None:
         assert row["violated"] == (", ".join(sorted(one.violated())) or "-")
         assert row["exhaustive"] == "yes"
     assert rows[0]["speed-up"] == "1.00" and rows[0]["handed out"] == "0"
+    assert rows[0]["hand-offs"] == "0"
     assert "--split-jobs 1,2" in proc.stdout
 
 

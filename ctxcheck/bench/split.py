@@ -4,7 +4,8 @@ For each ``TARGET[:K=V,...]`` the check runs once in one process (``dpor``)
 and once split over each number of jobs asked for (``--split-jobs``, 1,2,4
 by default: more jobs than cores measures over-subscription). A row gives
 the verdict and the violated properties (which must be the same in every
-row of a target), the executions, the jobs handed out, the wall time and
+row of a target), the executions, the jobs handed out (and how many times
+a running job handed part of its subtree back to an idle worker), the wall time and
 the speed-up over the one-process search, and what a paper estimate of a
 larger split needs: how long the jobs ran (median and longest) and how much
 processor time the coordinator spent, which divided by the jobs is the cost
@@ -41,6 +42,8 @@ class SplitRow:
     exhaustive: bool
     executions: int
     handed_out: int
+    #: times a running job handed part of its subtree back (work stealing)
+    handoffs: int
     reruns: int
     seconds: float
     coordinator_cpu: float
@@ -72,7 +75,8 @@ def measure_one(spec: NaiveSpec, jobs: int, paths: Sequence[str] = ()) -> SplitR
     stats = out.stats
     return SplitRow(
         model.name, dict(config.params), jobs, _verdict(out), tuple(sorted(out.discoveries)),
-        out.exhaustive, stats.executions, stats.jobs or 0, stats.reruns or 0, seconds, cpu,
+        out.exhaustive, stats.executions, stats.jobs or 0, stats.handoffs or 0, stats.reruns or 0,
+        seconds, cpu,
         statistics.median(sizes) if sizes else None, max(sizes) if sizes else None,
     )  # fmt: skip
 
@@ -123,12 +127,13 @@ def split_table(rows: Sequence[SplitRow]) -> str:
         body.append([
             r.model.split(".")[-1], key[1], "one process" if r.jobs == 0 else str(r.jobs),
             r.verdict, ", ".join(r.violated) or "-", "yes" if r.exhaustive else "no",
-            num(r.executions), num(r.handed_out), num(r.reruns), f"{r.seconds:.2f}", speedup,
+            num(r.executions), num(r.handed_out), num(r.handoffs), num(r.reruns),
+            f"{r.seconds:.2f}", speedup,
             _seconds(r.job_median), _seconds(r.job_max), f"{r.coordinator_cpu:.2f}", per_job,
         ])  # fmt: skip
     headers = ["model", "params", "jobs", "verdict", "violated", "exhaustive", "executions",
-               "handed out", "reruns", "seconds", "speed-up", "job median s", "job max s",
-               "coordinator cpu s", "ms cpu per job"]  # fmt: skip
+               "handed out", "hand-offs", "reruns", "seconds", "speed-up", "job median s",
+               "job max s", "coordinator cpu s", "ms cpu per job"]  # fmt: skip
     return table(headers, body, "l" * 6 + "r" * (len(headers) - 6))
 
 
@@ -138,7 +143,8 @@ def split_section(rows: Sequence[SplitRow], lines: Sequence[str]) -> str:
         "Each target checked by `dpor` in one process, then split over N worker processes "
         "(`--jobs N`). Seconds are wall time of the search, the workers' start included; "
         "the coordinator's processor time covers exploring the top of the tree and "
-        "replaying each job's prefix before handing it out. Verdict and violated "
-        "properties must agree in every row of a target."
+        "replaying each job's prefix before handing it out. Hand-offs: times a running job "
+        "gave part of its subtree back for an idle worker (work stealing). Verdict and "
+        "violated properties must agree in every row of a target."
     )
     return "\n\n".join(["## Split search", *lines, intro, split_table(rows)]) + "\n"

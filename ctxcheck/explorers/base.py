@@ -41,14 +41,16 @@ class Stats:
     #: estimated executions still to run, while a search is under way (None: no estimate)
     estimate_remaining: int | None = None
     #: a split search (--jobs, --cluster): subtrees handed out, jobs run again
-    #: because a worker died, and executions run twice (None: not split)
+    #: because a worker died, executions run twice, and times a running job
+    #: handed part of its subtree back (None: not split)
     jobs: int | None = None
     reruns: int | None = None
     redundant: int | None = None
+    handoffs: int | None = None
 
     def to_json(self) -> dict[str, object]:
         """The contract's ``stats`` object (with ``estimate_remaining`` added, and
-        ``jobs``, ``reruns``, ``redundant`` for a split search)."""
+        ``jobs``, ``reruns``, ``redundant``, ``handoffs`` for a split search)."""
         out: dict[str, object] = {
             "executions": self.executions,
             "blocked": self.blocked,
@@ -58,7 +60,8 @@ class Stats:
             "estimate_remaining": self.estimate_remaining,
         }
         if self.jobs is not None:
-            out.update(jobs=self.jobs, reruns=self.reruns, redundant=self.redundant)
+            out.update(jobs=self.jobs, reruns=self.reruns, redundant=self.redundant,
+                       handoffs=self.handoffs)  # fmt: skip
         return out
 
 

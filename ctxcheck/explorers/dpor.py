@@ -56,7 +56,7 @@ NONE = -1
 class _Node(Branch):
     """A state of the current execution and what is left to explore from it."""
 
-    __slots__ = ("backtrack", "done", "enabled", "errors", "fps", "nbranches", "sleep")
+    __slots__ = ("backtrack", "born", "done", "enabled", "errors", "fps", "nbranches", "sleep")
 
     def __init__(self, enabled: list[int], fps: dict[int, Footprint],
                  sleep: dict[int, Footprint]) -> None:  # fmt: skip
@@ -69,6 +69,9 @@ class _Node(Branch):
         self.nbranches = 1
         #: threads whose step from here ended the run with a violation
         self.errors: set[int] = set()
+        #: (executions, blocked) the search had finished when this state was reached:
+        #: every run counted after that is below it
+        self.born = (0, 0)
 
     def slept(self, tid: int) -> Footprint:
         """The footprint ``tid`` sleeps with once explored from this node."""
@@ -111,7 +114,10 @@ class DporExplorer(Explorer):
         ``sigs`` where given) into the happens-before record, so that races
         of the subtree with them are seen; a race that asks for a thread at
         one of their states is noted in :attr:`requests`, for whoever owns
-        that state.
+        that state. A subclass may raise the floor (``_floor``) while it
+        runs, between runs (:meth:`between_runs`): the states above it have
+        then been handed to another owner, and races aimed at them are
+        requests too.
         """
         trace = Trace()
         self._visible = has_invariants(self.model)
@@ -120,7 +126,7 @@ class DporExplorer(Explorer):
         self._path = path
         nodes = path.nodes
         ex = self._replay_prefix(path, trace, prefix, sigs or [None] * len(prefix))
-        self._floor = floor = len(prefix)
+        self._floor = len(prefix)
         last = prefix[-1][0] if prefix else None
         sleep = {
             q: ERROR_FOOTPRINT if failed else step_footprint(ex, q, self._visible, names=False)
@@ -131,12 +137,21 @@ class DporExplorer(Explorer):
         while True:
             blocked = self._extend(ex, path, trace)
             self.finish(ex, blocked=blocked)
-            if not self._backtrack(nodes, floor):
+            if not self._backtrack(nodes, self._floor):
                 return True
             if self.out_of_budget():
                 return False
+            self.between_runs()
             trace.truncate(len(nodes) - 1)
             ex = path.replay(len(nodes) - 1)
+
+    def between_runs(self) -> None:
+        """Called where a run has ended and the next choice is taken but not run.
+
+        The search is then described by its path alone (each node's choice
+        and backtrack set), which is when a job of a split search can hand
+        part of it away (:mod:`ctxcheck.parallel.handoff`); nothing here.
+        """
 
     def _replay_prefix(
         self,
@@ -176,6 +191,7 @@ class DporExplorer(Explorer):
         enabled = [] if ex.finished else list(ex.enabled())
         fps = {t: step_footprint(ex, t, self._visible, names=False) for t in enabled}
         node = _Node(enabled, fps, {t: fp for t, fp in sleep.items() if t in fps})
+        node.born = (self.stats.executions, self.stats.blocked)
         awake = [t for t in enabled if t not in node.sleep]
         if awake:
             pick = last if last in awake else awake[0]

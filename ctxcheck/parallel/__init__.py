@@ -6,7 +6,8 @@ tree) with a backend that runs its jobs, a :class:`~ctxcheck.parallel.pool.Local
 of forked worker processes or a Dask cluster
 (:mod:`ctxcheck.parallel.cluster`), and returns the same
 :class:`~ctxcheck.explorers.base.Outcome` a single ``dpor`` search does,
-with ``stats`` gaining ``jobs``, ``reruns`` and ``redundant``.
+with ``stats`` gaining ``jobs``, ``reruns``, ``redundant`` and ``handoffs``.
+Jobs hand work back to idle workers as they run (:mod:`ctxcheck.parallel.handoff`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ctxcheck.explorers.base import Outcome, ProgressHook
 from ctxcheck.model import Config, Model
 from ctxcheck.options import Bounds, Options
 from ctxcheck.parallel.coordinator import Coordinator
+from ctxcheck.parallel.handoff import HANDOFF_AFTER, Handoff
 from ctxcheck.parallel.pool import LocalPool, cores
 
 
@@ -27,6 +29,25 @@ def workers_for(jobs: int) -> int:
 def cluster_workers(jobs: int) -> int:
     """Workers of a ``local`` cluster: ``--jobs`` when given, else every core."""
     return workers_for(0 if jobs == 1 else jobs)
+
+
+def handoff_of(options: Options) -> Handoff:
+    """When jobs hand work back, from the ``handoff_after`` / ``handoff_every`` knobs.
+
+    Neither is on the command line: the default (a job out for a quarter
+    of a second gives part of its subtree to an idle worker) suits every
+    model measured, and ``handoff_every`` exists for tests, which make jobs
+    hand work back far more often than a search would.
+    """
+    after = options.knobs.get("handoff_after", HANDOFF_AFTER)
+    every = options.knobs.get("handoff_every")
+    if after is not None and (
+        isinstance(after, bool) or not isinstance(after, int | float) or after < 0
+    ):
+        raise UsageError(f"handoff_after={after!r}: give seconds, at least 0 (None: never)")
+    if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+        raise UsageError(f"handoff_every={every!r}: give a whole number of runs, at least 1")
+    return Handoff(after, every)
 
 
 def run_split(
@@ -69,7 +90,7 @@ def run_split(
         )
     else:
         backend = LocalPool(model, config, bounds, workers_for(options.jobs))
-    coordinator.configure(backend.submit, backend.collect, depth, job_seconds)
+    coordinator.configure(backend, depth, job_seconds, handoff_of(options))
     try:
         outcome = coordinator.run()
     finally:
@@ -77,6 +98,7 @@ def run_split(
     outcome.stats.jobs = coordinator.jobs
     outcome.stats.reruns = backend.reruns
     outcome.stats.redundant = coordinator.redundant
+    outcome.stats.handoffs = coordinator.handoffs
     return outcome
 
 

@@ -37,7 +37,8 @@ from ctxcheck.errors import CtxcheckError, UsageError
 from ctxcheck.loader import load_model
 from ctxcheck.model import Config, Model
 from ctxcheck.options import Bounds
-from ctxcheck.parallel.job import Job, JobResult, run_job
+from ctxcheck.parallel.handoff import run_job
+from ctxcheck.parallel.job import Donation, Job, JobResult
 
 INSTALL_HINT = "--cluster needs Dask distributed: pip install 'ctxcheck[cluster]'"
 
@@ -154,12 +155,20 @@ class DaskBackend:
         """The worker processes' ids (for tests that kill one)."""
         return list(self.client.run(os.getpid).values())
 
+    def idle(self) -> int:
+        """Always 0: a Dask task cannot be asked for work while it runs, so the
+        split on a cluster stays fixed (no hand-off; see :mod:`ctxcheck.parallel.handoff`)."""
+        return 0
+
+    def split(self, number: int) -> None:
+        """Nothing: see :meth:`idle`."""
+
     def submit(self, job: Job) -> None:
         """Send ``job`` to the cluster."""
         future = self.client.submit(run_remote, self._spec, job, pure=False)
         self._futures[future] = job
 
-    def collect(self, timeout: float | None) -> list[JobResult]:
+    def collect(self, timeout: float | None) -> list[JobResult | Donation]:
         """Results that came back within ``timeout`` seconds (None: wait for one)."""
         if not self._futures:
             return []
@@ -168,7 +177,7 @@ class DaskBackend:
                 self._wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 return []
-        out: list[JobResult] = []
+        out: list[JobResult | Donation] = []
         for future in [f for f in self._futures if f.done()]:
             job = self._futures.pop(future)
             if future.status == "finished":

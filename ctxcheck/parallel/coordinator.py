@@ -10,34 +10,47 @@ on with its next choice at once. A job explores its state's whole subtree
 with the sleep set the state has. When it comes back, its races that ask for
 a thread above it are added to the coordinator's states, which may open new
 choices there, and so new jobs. A state of the coordinator is never dropped
-while a job below it is out.
+while a job below it is out. A running job may also hand the top of its
+subtree back (:mod:`ctxcheck.parallel.handoff`) when a worker is idle: its
+states join the tree below the job's own, and are the coordinator's from
+then on.
 
 Why this explores what one ``dpor`` process would: each subtree is explored
 with the sleep set it would have in a single search in which the choices
 handed out before it had been explored first (a choice is marked done when
 it is handed out, not when its job returns), and every race is acted on,
-by the job or by the coordinator. Which order the jobs come back in can
-change which executions represent a trace (as the order of a backtrack set
-does in one search), so the execution count may differ a little from one
-process's; no subtree is explored twice, so ``stats.redundant`` is 0 unless
-a worker died and its job was run again (then it counts that job's
-executions, as far as they are known: a dead worker reports nothing).
+by the job or by the coordinator. Without invariants that makes the
+execution count exactly one process's (one per trace; the sleep-set-blocked
+runs depend on the order). With invariants, which writes are dependent is
+learnt as invariants read objects, and the split learns in another order
+(each job starts from what the coordinator knows then): the count may then
+differ a little from one process's, as it does in one process given what a
+whole search read at its start. No subtree is explored twice, so
+``stats.redundant`` is 0 unless a worker died and its job was run again
+(then it counts the executions that job had reported and its rerun ran
+again; a dead worker's unreported runs were never counted).
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ctxcheck.explorers.base import Discovery
 from ctxcheck.explorers.deps import ERROR_FOOTPRINT, has_invariants, step_footprint
 from ctxcheck.explorers.dpor import NONE, DporExplorer, _Node
 from ctxcheck.explorers.happens_before import Trace, normalise
 from ctxcheck.explorers.path import Path, check_step
-from ctxcheck.parallel.job import Job, JobResult
+from ctxcheck.parallel.handoff import Handoff, asleep_of
+from ctxcheck.parallel.job import Donation, Given, Job, JobResult, stable_sig
 from ctxcheck.runtime import Execution
+
+#: seconds to wait for a job asked for work to answer (its worker may have died)
+ASK_PATIENCE = 2.0
+#: seconds before a job that had nothing to give is asked again
+REFUSED_PAUSE = 0.1
 
 
 class _State(_Node):
@@ -64,7 +77,7 @@ class _State(_Node):
     def choices(self) -> list[tuple[int, int]]:
         """What is still to be tried from here, in dpor's order."""
         todo = []
-        for t in sorted(self.backtrack - self.sleep.keys()):
+        for t in sorted(self.backtrack - self.sleep.keys() - self.done):
             for b in range(self.nb.get(t, 1)):
                 if (t, b) not in self.explored:
                     todo.append((t, b))
@@ -89,11 +102,32 @@ class _State(_Node):
 
 @dataclass
 class Pending:
-    """A job under way: the states above it, for its requests."""
+    """A job under way: the states above it, for its requests, and the choices to them.
+
+    A job that hands work back (:mod:`ctxcheck.parallel.handoff`) owns less
+    from then on: ``path`` and ``prefix`` grow by the states it gave.
+    """
 
     job: Job
     path: list[_State]
+    prefix: list[tuple[int, int]]
     started: float = field(default_factory=time.monotonic)
+
+
+class Backend(Protocol):
+    """What runs the jobs: :class:`~ctxcheck.parallel.pool.LocalPool` or the Dask one."""
+
+    def submit(self, job: Job) -> None:
+        """Run ``job`` on some worker."""
+
+    def collect(self, timeout: float | None) -> list[JobResult | Donation]:
+        """What came back within ``timeout`` seconds (None: wait for something)."""
+
+    def idle(self) -> int:
+        """Workers with nothing to do (0 where jobs cannot be asked for work)."""
+
+    def split(self, number: int) -> None:
+        """Ask job ``number`` to hand part of its subtree back."""
 
 
 class Coordinator(DporExplorer):
@@ -107,21 +141,29 @@ class Coordinator(DporExplorer):
 
     def configure(
         self,
-        submit: Callable[[Job], None],
-        collect: Callable[[float | None], list[JobResult]],
+        backend: Backend,
         depth: int | None = None,
         job_seconds: list[float] | None = None,
+        handoff: Handoff | None = None,
     ) -> None:
-        """Set the backend and the split depth (None: from the first run's length).
+        """Set the backend, the split depth (None: from the first run's length) and
+        when jobs hand work back (:class:`~ctxcheck.parallel.handoff.Handoff`).
 
         ``job_seconds``, when given, gets each finished job's own seconds.
         """
-        self._submit = submit
-        self._collect = collect
+        self._backend = backend
+        self._submit = backend.submit
+        self._collect = backend.collect
         self._split = depth
+        self._handoff = handoff or Handoff()
         self.redundant = 0
         self.jobs = 0
+        self.handoffs = 0
         self.job_seconds = job_seconds
+        #: the job asked for work and when, until it answers
+        self._asked: tuple[int, float] | None = None
+        #: jobs that had nothing to give: not asked again before this time
+        self._refused: dict[int, float] = {}
 
     # -- the search -----------------------------------------------------------
     def search(self) -> bool:
@@ -143,7 +185,7 @@ class Coordinator(DporExplorer):
             if work is None:
                 if not self._pending:
                     return self.stopped is None
-                self._absorb(self._collect(None))
+                self._absorb(self._collect(self._steal()))
                 continue
             if self.out_of_budget():
                 self._drain()
@@ -186,7 +228,8 @@ class Coordinator(DporExplorer):
         trace = Trace()
         ex = self._replay(path[:-1], trace)
         run: Path[_Node] = Path(self.execution, list(path))
-        blocked = self._extend(ex, run, trace, limit=self._split)
+        assert self._split is not None
+        blocked = self._extend(ex, run, trace, limit=max(self._split, state.depth + 1))
         nodes = run.nodes
         last = nodes[-1]
         states = self._graft(path, nodes)
@@ -240,22 +283,18 @@ class Coordinator(DporExplorer):
         leaf = nodes[-1]
         prefix = tuple((n.tid, n.branch) for n in nodes[:-1])
         key_of = self.search_state.ids.key_of
-        sigs = tuple(
-            None if n.sig is None else (n.sig[0], None if n.sig[1] < 0 else key_of(n.sig[1]))
-            for n in nodes[:-1]
-        )
-        asleep = tuple((q, fp == ERROR_FOOTPRINT) for q, fp in sorted(leaf.sleep.items()))
+        sigs = tuple(stable_sig(n.sig, key_of) for n in nodes[:-1])
         state = self.search_state
         remaining = None
         if self._deadline is not None:
             remaining = max(0.001, self._deadline - time.monotonic())
-        job = Job(self._numbers, prefix, sigs, asleep, state.reads.export(state.ids.key_of),
-                  remaining, self._left())  # fmt: skip
+        job = Job(self._numbers, prefix, sigs, asleep_of(leaf), state.reads.export(key_of),
+                  remaining, self._left(), self._handoff.every)  # fmt: skip
         self._numbers += 1
         self.jobs += 1
         for n in states:
             n.out += 1
-        self._pending[job.number] = Pending(job, states)
+        self._pending[job.number] = Pending(job, states, list(prefix))
         self._submit(job)
 
     def _left(self) -> int | None:
@@ -265,30 +304,47 @@ class Coordinator(DporExplorer):
         return max(1, limit - self.stats.executions - self.stats.blocked)
 
     # -- results ----------------------------------------------------------------
-    def _absorb(self, results: list[JobResult]) -> None:
-        for result in results:
-            if result.error is not None:
-                self._pending.clear()
-                raise result.error
-            pending = self._pending.pop(result.number, None)
-            if pending is None:  # a job run twice (a worker died): keep the first
-                self.redundant += result.executions
-                continue
-            self._count(result)
-            for depth, initials, p in result.requests:
-                target = pending.path[depth]
-                self.add_backtrack(target, initials, p)
-                if target.choices() and target not in self._open:
-                    self._open.append(target)
-            for n in pending.path:
-                n.out -= 1
-            self._open.sort(key=lambda s: s.depth)
-            if result.stopped is not None and self.stopped is None:
-                self.stopped = result.stopped
+    def _absorb(self, messages: list[JobResult | Donation]) -> None:
+        for message in messages:
+            if isinstance(message, Donation):
+                self._adopt(message)
+            else:
+                self._finished(message)
 
-    def _count(self, result: JobResult) -> None:
+    def _finished(self, result: JobResult) -> None:
+        """A job is back: its findings, and the states above it are free of it."""
+        if result.error is not None:
+            self._pending.clear()
+            raise result.error
+        if self._asked is not None and self._asked[0] == result.number:
+            self._asked = None
+        pending = self._pending.pop(result.number, None)
+        if pending is None:  # a job run twice (a worker died): keep the first
+            self.redundant += result.executions
+            return
         if self.job_seconds is not None:
             self.job_seconds.append(result.seconds)
+        self._take(pending, result)
+        for n in pending.path:
+            n.out -= 1
+        if result.stopped is not None and self.stopped is None:
+            self.stopped = result.stopped
+
+    def _take(self, pending: Pending, result: JobResult) -> None:
+        """A job's report: counts, discoveries, and its races aimed at states above it."""
+        self._count(result)
+        self.redundant += result.redundant
+        for depth, initials, p in result.requests:
+            target = pending.path[depth]
+            self.add_backtrack(target, initials, p)
+            self._reopen(target)
+        self._open.sort(key=lambda s: s.depth)
+
+    def _reopen(self, state: _State) -> None:
+        if state.choices() and state not in self._open:
+            self._open.append(state)
+
+    def _count(self, result: JobResult) -> None:
         stats = self.stats
         stats.executions += result.executions
         stats.blocked += result.blocked
@@ -303,6 +359,94 @@ class Coordinator(DporExplorer):
             stats.seconds = time.monotonic() - self._start
             self._estimate()
             self.progress(stats)
+
+    # -- work stealing (see ctxcheck.parallel.handoff) ------------------------------
+    def _steal(self) -> float | None:
+        """Ask a job for work if a worker is idle; how long to wait for news then.
+
+        The job asked is the one out longest (the likeliest to be large).
+        A job that had nothing to give is not asked again for a moment, and
+        a request nobody answers (its worker died) is forgotten after a while.
+        """
+        after, now = self._handoff.after, time.monotonic()
+        if after is None:
+            return None
+        if self._asked is not None:
+            left = self._asked[1] + ASK_PATIENCE - now
+            if left > 0:
+                return left
+            self._asked = None
+        if self._backend.idle() == 0:
+            return None
+        ready = {
+            n: max(p.started + after, self._refused.get(n, 0.0)) for n, p in self._pending.items()
+        }
+        now_ready = [n for n, t in ready.items() if t <= now]
+        if not now_ready:
+            return min(ready.values()) - now
+        number = min(now_ready, key=lambda n: self._pending[n].started)
+        self._backend.split(number)
+        self._asked = (number, now)
+        return ASK_PATIENCE
+
+    def _adopt(self, donation: Donation) -> None:
+        """A job handed the top of its subtree back: its states join the tree."""
+        number = donation.number
+        if self._asked is not None and self._asked[0] == number:
+            self._asked = None
+        if not donation.given:
+            self._refused[number] = time.monotonic() + REFUSED_PAUSE
+        pending = self._pending.get(number)
+        if pending is None:  # cannot happen on a pipe: a donation comes before its result
+            return
+        if donation.given:
+            self.handoffs += 1
+            self.stats.handoffs = self.handoffs  # live, for progress hooks
+            pending.path.extend(self._graft_given(pending, donation.given))
+            pending.prefix.extend((g.tid, g.branch) for g in donation.given)
+        self._take(pending, donation.found)
+
+    def _graft_given(self, pending: Pending, given: tuple[Given, ...]) -> list[_State]:
+        """The states a job gave, as states of the tree below the job's own (replayed here)."""
+        ex = self.execution()
+        ex.replaying = True
+        sig = None
+        for depth, (tid, branch) in enumerate(pending.prefix):
+            sig = check_step(ex, tid, None, depth)
+            ex.step(tid, branch)
+        parent, edge = pending.path[-1], pending.prefix[-1]
+        fresh: list[_State] = []
+        for g in given:
+            state = self._given_state(ex, g, parent, edge)
+            state.edge_sig = sig
+            sig = state.sig = check_step(ex, g.tid, None, state.depth)
+            ex.step(g.tid, g.branch)
+            state.out += 1
+            self._reopen(state)
+            fresh.append(state)
+            parent, edge = state, (g.tid, g.branch)
+        ex.replaying = False
+        return fresh
+
+    def _given_state(
+        self, ex: Execution, g: Given, parent: _State, edge: tuple[int, int]
+    ) -> _State:
+        """The state ``ex`` is in, as the job that gave it had it (``g``)."""
+        sleep = {
+            q: ERROR_FOOTPRINT if failed else step_footprint(ex, q, self._visible, names=False)
+            for q, failed in g.asleep
+            if q in ex.enabled()
+        }
+        node = self._new_node(ex, sleep, None)
+        node.backtrack, node.done, node.errors = set(g.backtrack), set(g.done), set(g.errors)
+        node.choose(g.tid, g.branch)
+        node.nbranches = g.nbranches
+        state = _State(node, parent, edge)
+        parent.children[edge] = state
+        state.nb[g.tid] = g.nbranches
+        for b in range(g.branch + 1):  # the job's: done when handed out
+            state.mark((g.tid, b))
+        return state
 
     def _drain(self) -> None:
         """A budget ran out: take what the jobs under way bring back, then stop."""

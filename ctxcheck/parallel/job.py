@@ -1,29 +1,27 @@
 """One unit of a split search: a subtree of the dpor tree, and what exploring it found.
 
 A :class:`Job` names a state by the choices that reach it from the initial
-state, and says which threads sleep there. :func:`run_job` explores every
-execution below it with source-DPOR (:meth:`ctxcheck.explorers.dpor.DporExplorer.explore`)
-in whatever process runs it, and returns a :class:`JobResult`: the counts,
+state, and says which threads sleep there.
+:func:`~ctxcheck.parallel.handoff.run_job` explores every execution below it
+with source-DPOR (:meth:`ctxcheck.explorers.dpor.DporExplorer.explore`) in
+whatever process runs it, and returns a :class:`JobResult`: the counts,
 one counterexample per violated property, what the invariants read (so
 that the searches of all processes learn from each other, see
 :meth:`ctxcheck.observe.PropertyReads.export`), and the races that ask for a
 thread at a state above the subtree, which only the coordinator, who owns
-those states, can act on.
+those states, can act on. On the way it may hand the top of its subtree
+back as a :class:`Donation` (work stealing, :mod:`ctxcheck.parallel.handoff`).
 
 Everything here is plain data, so that a job can cross a pipe or a network.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctxcheck.errors import CtxcheckError
-from ctxcheck.explorers.dpor import DporExplorer, Request
-from ctxcheck.model import Config, Model
-from ctxcheck.options import Bounds
+from ctxcheck.explorers.dpor import Request
 from ctxcheck.runtime import Found
 
 Learnt = list[tuple[int, Hashable, list[Hashable]]]
@@ -46,6 +44,13 @@ class Job:
     timeout: float | None = None
     #: executions the job may run (None: no limit)
     max_executions: int | None = None
+    #: hand part of the subtree back every this many runs, unasked (tests; None: when asked)
+    handoff_every: int | None = None
+    #: (executions, blocked) below the state already reported by an earlier run of
+    #: this job that handed work away and then died: a rerun does them again
+    overlap: tuple[int, int] = (0, 0)
+    #: the job is being run again because its worker died
+    rerun: bool = False
 
 
 @dataclass
@@ -61,43 +66,71 @@ class JobResult:
     discoveries: dict[str, tuple[list[tuple[int, int]], Found]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     learnt: Learnt = field(default_factory=list)
+    #: executions run a second time (a rerun of a job that had reported some)
+    redundant: int = 0
     #: why the job stopped before its subtree was covered (None: covered)
     stopped: str | None = None
     #: the error the model raised while the job ran (the search stops with it)
     error: BaseException | None = None
 
 
-def run_job(model: Model, config: Config, bounds: Bounds, job: Job) -> JobResult:
-    """Explore ``job``'s subtree of ``model`` under ``config`` with source-DPOR."""
-    start = time.monotonic()
-    own = Bounds(bounds.max_steps, job.max_executions, job.timeout, bounds.max_preemptions)
-    explorer = DporExplorer(model, config, own)
-    state = explorer.search_state
-    state.reads.learn(job.learnt, state.ids.id_of)
-    explorer._start = start  # the job's budget counts from its own start
-    if own.timeout is not None:
-        explorer._deadline = start + own.timeout
-    ids = state.ids
-    sigs: list[tuple[str, int] | None] = [
-        None if sig is None else (sig[0], -1 if sig[1] is None else ids.id_of(sig[1]))
-        for sig in job.sigs
-    ]
-    try:
-        complete = explorer.explore(list(job.prefix), dict(job.asleep), sigs)
-    except CtxcheckError as exc:
-        return JobResult(number=job.number, error=exc)
-    stats = explorer.stats
-    return JobResult(
-        number=job.number,
-        executions=stats.executions,
-        blocked=stats.blocked,
-        steps=stats.steps,
-        seconds=time.monotonic() - start,
-        discoveries={p: (d.schedule, d.found) for p, d in explorer.discoveries.items()},
-        requests=explorer.requests,
-        learnt=state.reads.export(state.ids.key_of),
-        stopped=None if complete else (explorer.stopped or "cut"),
-    )
+#: a step as a replay must meet it again, in a process's own ids or in stable keys
+Sig = tuple[str, int]
+StableSig = tuple[str, tuple[Any, ...] | None]
+
+
+def stable_sig(sig: Sig | None, key_of: Callable[[int], Any]) -> StableSig | None:
+    """A step's signature with its object named the same way in every process."""
+    if sig is None:
+        return None
+    return sig[0], None if sig[1] < 0 else key_of(sig[1])
+
+
+def local_sig(sig: StableSig | None, id_of: Callable[[Any], int]) -> Sig | None:
+    """A signature from :func:`stable_sig` in this process's ids."""
+    if sig is None:
+        return None
+    return sig[0], -1 if sig[1] is None else id_of(sig[1])
+
+
+@dataclass(frozen=True)
+class Given:
+    """One state of a job's path handed back to the coordinator (see :class:`Donation`).
+
+    What the coordinator needs to go on from that state as the job would
+    have: the choice the job is exploring there (``branch`` of the step of
+    ``tid``, which has ``nbranches`` outcomes; those up to ``branch`` are
+    the job's), the backtrack set, the threads done, those whose step from
+    here was a violation, and the sleep set (as :attr:`Job.asleep`).
+    """
+
+    tid: int
+    branch: int
+    nbranches: int
+    backtrack: tuple[int, ...]
+    done: tuple[int, ...]
+    errors: tuple[int, ...]
+    asleep: tuple[tuple[int, bool], ...]
+
+
+@dataclass
+class Donation:
+    """A running job hands the top of its subtree back (work stealing).
+
+    ``given`` are the states of the job's path from its own state down to
+    the one whose untried choices are handed back; the job keeps only the
+    subtree below the last of them, and ``rest`` is that narrower job, the
+    one to run again if the worker dies. ``found`` is what the job found so
+    far (since its last report), so that a rerun of ``rest`` loses nothing
+    of the part it no longer covers. ``given`` is empty when the job had
+    nothing to hand back; ``found`` is then still a report, and ``rest`` the
+    job's own subtree, owing what was reported.
+    """
+
+    number: int
+    given: tuple[Given, ...]
+    found: JobResult
+    rest: Job
 
 
 def describe(job: Job) -> dict[str, Any]:
