@@ -367,6 +367,20 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _workers_of(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> list[int]:
+    """The pids of ``proc``'s two pool workers, once both run."""
+    import time
+
+    workers: list[int] = []
+    for _ in range(300):
+        tasks = Path(f"/proc/{proc.pid}/task")
+        workers = [int(p) for t in tasks.iterdir() for p in (t / "children").read_text().split()]
+        if len(workers) >= 2:
+            return workers
+        time.sleep(0.05)
+    raise AssertionError("the workers never started")
+
+
 def test_ctrl_c_stops_every_worker_and_prints_the_partial_statistics() -> None:
     import json
     import time
@@ -379,16 +393,7 @@ def test_ctrl_c_stops_every_worker_and_prints_the_partial_statistics() -> None:
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     try:
-        workers: list[int] = []
-        for _ in range(300):  # until both workers run
-            tasks = Path(f"/proc/{proc.pid}/task")
-            workers = [
-                int(p) for t in tasks.iterdir() for p in (t / "children").read_text().split()
-            ]
-            if len(workers) >= 2:
-                break
-            time.sleep(0.05)
-        assert len(workers) >= 2, "the workers never started"
+        workers = _workers_of(proc)
         time.sleep(3.0)  # the search is under way (ctx_create at its defaults takes minutes)
         os.kill(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=60)
@@ -414,15 +419,7 @@ def test_workers_of_a_killed_coordinator_exit() -> None:
     )  # fmt: skip
     workers: list[int] = []
     try:
-        for _ in range(300):  # until both workers run
-            tasks = Path(f"/proc/{proc.pid}/task")
-            workers = [
-                int(p) for t in tasks.iterdir() for p in (t / "children").read_text().split()
-            ]
-            if len(workers) >= 2:
-                break
-            time.sleep(0.05)
-        assert len(workers) >= 2, "the workers never started"
+        workers = _workers_of(proc)
         time.sleep(2.0)  # jobs are out
         proc.kill()
         proc.wait(timeout=30)
