@@ -407,15 +407,18 @@ def _arrows(svg: _Svg, graph: nx.DiGraph, lanes: dict[int, Lane], rows: dict[int
 
 def _arrow_label(svg: _Svg, x: float, y: float, right: bool, texts: list[tuple[str, str]]) -> None:
     """The labels of the arrows leaving one side of a box, in one text, each in its colour."""
-    parts = []
-    for i, (label, colour) in enumerate(dict.fromkeys(texts)):
-        sep = "; " if i else ""
-        parts.append(f'<tspan fill="{colour}">{escape(sep + label)}</tspan>')
-    whole = "; ".join(label for label, _ in dict.fromkeys(texts))
-    if len(whole) * CHAR_W > LANE_W:  # too long for the room: the first, then how many more
-        first, colour = texts[0]
-        more = len(dict.fromkeys(texts)) - 1
-        parts = [f'<tspan fill="{colour}">{escape(_fit(first, LANE_W - 60))} (+{more})</tspan>']
+    labels = list(dict.fromkeys(texts))  # two arrows of one kind and object: one label
+    if len(labels) == 1:
+        label, colour = labels[0]
+        parts = [f'<tspan fill="{colour}">{escape(_fit(label, LANE_W))}</tspan>']
+    elif len("; ".join(label for label, _ in labels)) * CHAR_W <= LANE_W:
+        parts = [
+            f'<tspan fill="{colour}">{escape(("; " if i else "") + label)}</tspan>'
+            for i, (label, colour) in enumerate(labels)
+        ]
+    else:  # too long for the room: the first, then how many more
+        (label, colour), more = labels[0], f" (+{len(labels) - 1})"
+        parts = [f'<tspan fill="{colour}">{escape(_fit(label, LANE_W - 60) + more)}</tspan>']
     svg.front.append(
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{"start" if right else "end"}" '
         f'class="note halo">{"".join(parts)}</text>'
