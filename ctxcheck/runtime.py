@@ -235,10 +235,11 @@ class Execution:
         m.creator = None
         if self.violation is not None:
             return
-        if t.finished or m.unstarted:
-            seen = -1  # what an invariant iterates over (the threads) changed
         if m.unstarted:
             self._start_new_threads()
+            seen = -1  # what an invariant iterates over (the threads) changed
+        elif t.finished:
+            seen = -1
         if judge and seen and self.violation is None:
             self._check_invariants(seen)
         self._enabled = self._compute_enabled()
@@ -398,7 +399,7 @@ class Execution:
             return -1
         return self.visible(tid)
 
-    def _check_invariants(self, seen: int = -1) -> None:
+    def _check_invariants(self, seen: int) -> None:
         m = self.machine
         quiet: bool | None = None
         observed = self.observed
