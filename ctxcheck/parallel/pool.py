@@ -46,9 +46,14 @@ class _PipeChannel:
         self.conn = conn
         self.parent = parent
 
+    def orphaned(self) -> bool:
+        """Whether the coordinator died (killed outright, it closed no pipe a sibling
+        worker also holds: a worker forked later inherited this one's other end)."""
+        return os.getppid() != self.parent
+
     def asked(self, number: int) -> bool:
         """Whether a request for job ``number``'s work came; the pool closing ends the worker."""
-        if os.getppid() != self.parent:  # the coordinator died: nobody wants the answer
+        if self.orphaned():  # nobody wants the answer
             raise SystemExit(0)
         asked = False
         while self.conn.poll():
@@ -70,15 +75,11 @@ def _serve(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     assert _WORK is not None
     model, config, bounds = _WORK
-    parent = os.getppid()
-    channel = _PipeChannel(conn, parent)
+    channel = _PipeChannel(conn, os.getppid())
     while True:
-        # a coordinator killed outright closes no pipe that a sibling worker
-        # also holds (forked later, it inherited this worker's other end):
-        # its death is seen by the parent id changing
         try:
             while not conn.poll(PARENT_POLL):
-                if os.getppid() != parent:
+                if channel.orphaned():
                     return
             job = conn.recv()
         except (EOFError, OSError):
