@@ -6,10 +6,11 @@ import time
 from typing import Any
 
 from ctxcheck.counterexample import build_violations
+from ctxcheck.errors import UsageError
 from ctxcheck.explorers import create_explorer
 from ctxcheck.explorers.base import ProgressHook
 from ctxcheck.loader import command_target, load_model
-from ctxcheck.model import Model
+from ctxcheck.model import LKMM_EXPLORERS, Config, Model
 from ctxcheck.options import Bounds, Options
 from ctxcheck.result import Result
 
@@ -28,6 +29,7 @@ def check(
     options: Options | None = None,
     jobs: int = 1,
     cluster: str | None = None,
+    memory_model: str = "sc",
     **params: Any,
 ) -> Result:
     """Check a model: every schedule within the bounds, every property.
@@ -38,16 +40,18 @@ def check(
     search runs is either the keyword arguments (explorer, bounds, seed) or
     one :class:`~ctxcheck.options.Options` value, ``options``. ``jobs``
     (0: every core) and ``cluster`` split a dpor search over processes or
-    a Dask cluster (:mod:`ctxcheck.parallel`).
+    a Dask cluster (:mod:`ctxcheck.parallel`). ``memory_model="lkmm"`` runs
+    the check under the Linux kernel memory model (:mod:`ctxcheck.lkmm.engine`).
     """
     model = load_model(target)
-    config = model.config(variant, params)
+    config = model.config(variant, params, memory_model)
     if options is None:
         options = Options.build(
             explorer, max_steps=max_steps, max_executions=max_executions, timeout=timeout,
             max_preemptions=max_preemptions, stop_on_first=stop_on_first, seed=seed,
             jobs=jobs, cluster=cluster,
         )  # fmt: skip
+    check_memory_model(config, options)
     bounds = options.bounds
     if bounds.max_steps is None:
         bounds = Bounds(model.max_steps, bounds.max_executions, bounds.timeout,
@@ -73,4 +77,18 @@ def check(
         stopped=outcome.stopped,
         target=target if isinstance(target, str) else command_target(model),
         knobs=dict(options.knobs),
+        memory_model=config.memory_model,
     )
+
+
+def check_memory_model(config: Config, options: Options) -> None:
+    """Under lkmm only the explorers held to the unreduced search there may run."""
+    if config.memory_model == "sc":
+        return
+    if options.explorer not in LKMM_EXPLORERS:
+        raise UsageError(
+            f"explorer {options.explorer} does not run under --memory-model lkmm (its "
+            f"reduction is not proven there); choose one of: {', '.join(LKMM_EXPLORERS)}"
+        )
+    if options.split:
+        raise UsageError("--memory-model lkmm runs in one process: leave out --jobs and --cluster")

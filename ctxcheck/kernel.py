@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from ctxcheck.errors import PropertyViolated
 from ctxcheck.events import relpath
 from ctxcheck.machine import Thread
+from ctxcheck.primitives.barriers import Fence
 from ctxcheck.primitives.base import Op, SharedObject
 from ctxcheck.primitives.choice import Choose
 from ctxcheck.primitives.cpu import (
@@ -62,7 +63,13 @@ from ctxcheck.primitives.memory import (
     Cell,
     Cmpxchg,
     Load,
+    LoadAcquire,
+    RcuAssignPointer,
+    RcuDereference,
+    ReadOnce,
     Store,
+    StoreRelease,
+    WriteOnce,
     Xchg,
 )
 from ctxcheck.primitives.observation import Judge, Observe
@@ -114,12 +121,69 @@ class Kernel:
 
     # -- memory ------------------------------------------------------------
     def load(self, cell: Cell) -> Op:
-        """Read a word (a plain load or ``READ_ONCE``)."""
+        """Read a word: a plain load (``x`` in C; ``READ_ONCE`` is :meth:`READ_ONCE`)."""
         return Load(cell)
 
     def store(self, cell: Cell, value: Any) -> Op:
-        """Write a word."""
+        """Write a word: a plain store (``x = v``; ``WRITE_ONCE`` is :meth:`WRITE_ONCE`)."""
         return Store(cell, value)
+
+    def READ_ONCE(self, cell: Cell) -> Op:  # noqa: N802
+        """``READ_ONCE(x)``: a marked load (under SC the same as :meth:`load`)."""
+        return ReadOnce(cell)
+
+    def WRITE_ONCE(self, cell: Cell, value: Any) -> Op:  # noqa: N802
+        """``WRITE_ONCE(x, v)``: a marked store."""
+        return WriteOnce(cell, value)
+
+    def smp_load_acquire(self, cell: Cell) -> Op:
+        """``smp_load_acquire(p)``: later accesses are ordered after it."""
+        return LoadAcquire(cell)
+
+    def smp_store_release(self, cell: Cell, value: Any) -> Op:
+        """``smp_store_release(p, v)``: earlier accesses are ordered before it."""
+        return StoreRelease(cell, value)
+
+    def rcu_dereference(self, cell: Cell) -> Op:
+        """``rcu_dereference(p)``: a marked load of a pointer."""
+        return RcuDereference(cell)
+
+    def rcu_assign_pointer(self, cell: Cell, value: Any) -> Op:
+        """``rcu_assign_pointer(p, v)``: a release store of a pointer."""
+        return RcuAssignPointer(cell, value)
+
+    # -- barriers: no scheduling point; fences under --memory-model lkmm -------
+    def smp_mb(self) -> Op:
+        """``smp_mb()``: a full barrier."""
+        return Fence("smp_mb")
+
+    def smp_wmb(self) -> Op:
+        """``smp_wmb()``: orders earlier stores before later stores."""
+        return Fence("smp_wmb")
+
+    def smp_rmb(self) -> Op:
+        """``smp_rmb()``: orders earlier loads before later loads."""
+        return Fence("smp_rmb")
+
+    def smp_mb__before_atomic(self) -> Op:
+        """``smp_mb__before_atomic()``: makes the next non-value-returning atomic ordered."""
+        return Fence("smp_mb__before_atomic")
+
+    def smp_mb__after_atomic(self) -> Op:
+        """``smp_mb__after_atomic()``: makes the previous atomic fully ordered."""
+        return Fence("smp_mb__after_atomic")
+
+    def smp_mb__after_spinlock(self) -> Op:
+        """``smp_mb__after_spinlock()``: a full barrier after taking a lock."""
+        return Fence("smp_mb__after_spinlock")
+
+    def smp_mb__after_unlock_lock(self) -> Op:
+        """``smp_mb__after_unlock_lock()``: an unlock and the next lock order as smp_mb."""
+        return Fence("smp_mb__after_unlock_lock")
+
+    def barrier(self) -> Op:
+        """``barrier()``: a compiler barrier (orders nothing between CPUs)."""
+        return Fence("barrier")
 
     def cmpxchg(self, cell: Cell, old: Any, new: Any) -> Op:
         """``cmpxchg``: returns the value found, stores ``new`` if it was ``old``."""

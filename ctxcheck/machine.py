@@ -157,6 +157,8 @@ class Machine:
         self.reads: PropertyReads | None = None
         #: set by the runtime: the thread whose step is running (None in setup)
         self.creator: Thread | None = None
+        #: set by the runtime under --memory-model lkmm: the run's execution graph
+        self.weak: Any = None
         self._ids = ids if ids is not None else ObjectIds()
         self._made: dict[tuple[Any, ...], int] = {}
         self._seq: dict[str, int] = {}

@@ -147,6 +147,12 @@ def _judged_on_return(m: Machine, state: Any) -> None:
 
 
 #: properties every model has, raised by the primitives and the runtime
+#: the memory models a check can run under (``--memory-model``)
+MEMORY_MODELS = ("sc", "lkmm")
+
+#: the explorers that run under lkmm: those held to the unreduced search there
+LKMM_EXPLORERS = ("naive", "dpor", "random", "pct")
+
 BUILTIN_PROPERTIES: tuple[tuple[str, str], ...] = (
     ("memory_safety", "no use after free, no double free, no kfree of a non-heap object"),
     (
@@ -158,6 +164,7 @@ BUILTIN_PROPERTIES: tuple[tuple[str, str], ...] = (
     ("termination", "every execution ends within the step bound"),
     ("bug_on", "no in-model BUG_ON fires"),
     ("warn_on", "no in-model WARN_ON fires"),
+    ("data_race", "under --memory-model lkmm: no unordered conflicting accesses, one plain"),
 )
 
 
@@ -189,6 +196,9 @@ class Config:
 
     variant: str
     params: Mapping[str, int]
+    #: "sc" (sequential consistency) or "lkmm" (the Linux kernel memory model,
+    #: :mod:`ctxcheck.lkmm.engine`): what the loads of a run may return
+    memory_model: str = "sc"
 
     def __getitem__(self, name: str) -> int:
         return self.params[name]
@@ -235,8 +245,10 @@ class Model:
             )
         return name
 
-    def config(self, variant: str | None, params: Mapping[str, Any]) -> Config:
-        """Validate a variant and parameter values; fill in defaults."""
+    def config(
+        self, variant: str | None, params: Mapping[str, Any], memory_model: str = "sc"
+    ) -> Config:
+        """Validate a variant, parameter values and memory model; fill in defaults."""
         known = {p.name: p for p in self.params}
         values: dict[str, int] = {p.name: p.default for p in self.params}
         for key, raw in params.items():
@@ -246,7 +258,11 @@ class Model:
                     f"model {self.name} has no parameter {key!r}; its parameters are: {valid}"
                 )
             values[key] = known[key].parse(raw)
-        return Config(self.variant(variant), values)
+        if memory_model not in MEMORY_MODELS:
+            raise UsageError(
+                f"unknown memory model {memory_model!r}; choose one of: {', '.join(MEMORY_MODELS)}"
+            )
+        return Config(self.variant(variant), values, memory_model)
 
     def property_names(self) -> list[str]:
         """Built-in and model properties, in report order."""

@@ -104,6 +104,10 @@ def use_explainer(explain: Explain) -> None:
     _explainer[0] = explain
 
 
+#: what a verdict under lkmm covers, in its bounds line
+LKMM_BOUNDS = "Linux kernel memory model (executions whose po|rf is acyclic)"
+
+
 @dataclass
 class Result:
     """Verdict, bounds, statistics and counterexamples of one check."""
@@ -126,6 +130,8 @@ class Result:
     model_name: str = ""
     model_source: str = ""
     model_sha256: str = ""
+    #: "sc" or "lkmm" (see :data:`ctxcheck.model.MEMORY_MODELS`)
+    memory_model: str = "sc"
 
     @property
     def verdict(self) -> str:
@@ -147,6 +153,8 @@ class Result:
         """The bounds in words, for a "holds" line."""
         params = ", ".join(f"{k}={v}" for k, v in self.params.items())
         parts = [f"variant {self.variant}"] + ([params] if params else [])
+        if self.memory_model != "sc":
+            parts.append(LKMM_BOUNDS)
         parts.append(f"max {self.bounds.max_steps} steps per execution")
         if self.bounds.max_preemptions is not None:
             parts.append(f"at most {self.bounds.max_preemptions} preemptions")
@@ -185,6 +193,7 @@ class Result:
             "violations": [v.to_json() for v in self.violations],
             "stats": self.stats.to_json(),
             "knobs": dict(self.knobs),
+            "memory_model": self.memory_model,
         }
 
     # -- assertions (pytest and scripts) --------------------------------

@@ -25,6 +25,7 @@ from typing import Any
 from ctxcheck.errors import ModelError, NondeterministicModel, PropertyViolated
 from ctxcheck.events import ACCESS_NAMES, ENGINE_DIR, Event, Found, model_frames, relpath
 from ctxcheck.kernel import Kernel, unyielded
+from ctxcheck.lkmm.engine import DATA_RACE, WeakMemory
 from ctxcheck.machine import Machine, ObjectIds, Thread
 from ctxcheck.model import Config, Model, Property
 from ctxcheck.observe import PropertyReads, reads_into
@@ -119,6 +120,11 @@ class Execution:
         self._judged = False
         self.search = search
         self.machine = Machine(ids=search.ids)
+        #: under lkmm: the execution graph, and whether the LKMM forbids the run
+        self.weak: WeakMemory | None = None
+        self.inconsistent = False
+        if config.memory_model == "lkmm":
+            self.weak = self.machine.weak = WeakMemory()
         self._invariants = model.invariants()
         self._finals = [p for p in model.properties if p.final]
         self._on_return = model.result_properties()
@@ -216,12 +222,18 @@ class Execution:
         m.creator = t
         judge = op.writes and self._invariants and not self.replaying
         seen = self._seen_by(tid, op) if judge else 0
+        weak = self.weak
+        if weak is not None:
+            weak.step, weak.note = m.step, ""
         try:
             result = op.run(m, t, branch)
+            if weak is not None:
+                op.lkmm(weak, t, result)
         except PropertyViolated as v:
             m.creator = None
             self._finish_event(event, t, op, None)
             self.violation = Found(v.prop, v.message, self.steps)
+            self._settle()
             return
         if event is not None:
             self._finish_event(event, t, op, result)
@@ -234,6 +246,7 @@ class Execution:
         self._advance(t, result)
         m.creator = None
         if self.violation is not None:
+            self._settle()
             return
         if m.unstarted:
             self._start_new_threads()
@@ -245,6 +258,25 @@ class Execution:
         self._enabled = self._compute_enabled()
         if self.violation is None and not self.replaying:
             self._check_end()
+        self._settle()
+
+    def _settle(self) -> None:
+        """Under lkmm, a run that ends (or breaks a property) is judged by the LKMM.
+
+        A graph the model forbids is no execution of the program: its
+        violation, if any, is dropped and the run ends here. An allowed one
+        that finished is checked for data races between plain accesses.
+        """
+        weak = self.weak
+        if weak is None or not self.finished or self.inconsistent:
+            return
+        judgement = weak.settle()
+        if not judgement.consistent:
+            self.inconsistent = True
+            self.violation = None
+            self._enabled = []
+        elif self.violation is None and judgement.races:
+            self.violation = Found(DATA_RACE, weak.race_message(judgement), self.steps)
 
     def replay(self, schedule: list[tuple[int, int]]) -> None:
         """Run a whole schedule, checking that each step is possible."""
@@ -278,7 +310,11 @@ class Execution:
                 list(self.schedule),
             ) from exc
         self._check_built(t, nxt)
-        t.pending = self._check_op(t, nxt)
+        op = self._check_op(t, nxt)
+        if op.inline:  # a barrier: no scheduling point, performed right here
+            self._advance(t, op.run(self.machine, t, 0))
+            return
+        t.pending = op
 
     def _check_built(self, t: Thread, yielded: Any) -> None:
         """A step or helper the thread built and dropped is a bug of the model."""
@@ -305,6 +341,8 @@ class Execution:
         t.finished = True
         t.pending = None
         t.result = value
+        if self.weak is not None:
+            self.weak.finished(t)
         if t.held:
             self.violation = Found(
                 LOCKING, f"{t.name} finished holding {t.held[0].name}", self.steps
@@ -357,7 +395,11 @@ class Execution:
             finally:
                 m.creator = None
             self._check_built(thread, first)
-            thread.pending = self._check_op(thread, first)
+            op = self._check_op(thread, first)
+            if op.inline:  # a barrier first: performed at once, as in _advance
+                self._advance(thread, op.run(m, thread, 0))
+            else:
+                thread.pending = op
 
     def _compute_enabled(self) -> list[int]:
         # The hot loop of every explorer: skip the calls that cannot say no
@@ -560,6 +602,8 @@ class Execution:
         if event is None:
             return
         event.text = op.describe(result)
+        if self.weak is not None and self.weak.note:
+            event.text += f"  [{self.weak.note}]"
         event.value = None if result is None else describe(result)
         event.irqs_off = event.irqs_off or t._irqs_off
         event.in_irq = event.in_irq or t.in_irq

@@ -104,6 +104,11 @@ class StepMachine(Protocol):
     step: int
     #: the record an invariant is reading into right now, or None
     reads: PropertyReads | None
+    #: the LKMM execution graph of this run under ``--memory-model lkmm``
+    #: (a :class:`ctxcheck.lkmm.engine.WeakMemory`), None under SC
+    weak: Any
+    #: the thread whose step is running (None in setup)
+    creator: Any
 
     @property
     def rcu(self) -> SharedObject:
@@ -251,6 +256,9 @@ class Op:
     feeds_properties: ClassVar[bool] = False
     #: True for the step an interrupt thread must begin with
     enters_irq: ClassVar[bool] = False
+    #: True for a step with no scheduling point of its own (a barrier): the
+    #: runtime performs it right after the thread's previous step
+    inline: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -293,6 +301,14 @@ class Op:
     def run(self, m: StepMachine, t: StepThread, branch: int) -> Any:
         """Perform the step and return what the thread receives."""
         return None
+
+    def lkmm(self, weak: Any, t: StepThread, result: Any) -> None:
+        """Under ``--memory-model lkmm``: add this step's events to the graph ``weak``.
+
+        Word accesses do so in :meth:`run` (their outcome is a choice of the
+        graph); locks, RCU and thread starts override this; the rest (IRQ
+        state, lists, the heap) stays sequentially consistent and adds none.
+        """
 
     def target(self) -> SharedObject | None:
         """The main object of the step, for traces and nondeterminism checks."""

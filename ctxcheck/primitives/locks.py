@@ -126,6 +126,9 @@ class Acquire(LockOp):
         lock._holder = t
         t.held.append(lock)
 
+    def lkmm(self, weak: Any, t: StepThread, result: Any) -> None:
+        weak.lock(t, self.lock, self.name)
+
 
 class MutexLock(Acquire):
     """``mutex_lock(m)``."""
@@ -153,6 +156,9 @@ class Release(LockOp):
         t.held.remove(lock)
         if not isinstance(lock, Mutex):
             t.preempt_count -= 1
+
+    def lkmm(self, weak: Any, t: StepThread, result: Any) -> None:
+        weak.unlock(t, self.lock, self.name)
 
 
 class MutexUnlock(Release):

@@ -37,6 +37,9 @@ class Cell(SharedObject):
     ) -> None:
         super().__init__(machine, name, owner)
         self._value = value
+        weak = machine.weak
+        if weak is not None and owner is not None:
+            weak.new_word(self, value, machine.creator)
 
     @property
     def value(self) -> Any:
@@ -55,10 +58,20 @@ class Cell(SharedObject):
 
 
 class CellOp(Op):
-    """An access to one cell."""
+    """An access to one cell.
+
+    Under ``--memory-model lkmm`` (``m.weak`` set) an access to a word of a
+    struct is an event of the execution graph (:mod:`ctxcheck.lkmm.engine`):
+    ``weak_kind`` says whether it reads, writes or does both atomically,
+    ``lkmm_tag`` how it is marked (``plain``, ``once``, ``acquire``,
+    ``release``; ``mb`` or ``noreturn`` for an atomic), and its outcomes are
+    the writes it may read or the coherence positions it may take.
+    """
 
     __slots__ = ("cell",)
     access = WRITE
+    weak_kind = "rmw"
+    lkmm_tag = "mb"
 
     def __init__(self, cell: Cell) -> None:
         if not isinstance(cell, Cell):
@@ -66,27 +79,69 @@ class CellOp(Op):
         self.cell = cell
 
     def footprint(self, m: StepMachine, t: StepThread) -> Footprint:
+        if self.access != READ and self.is_weak(m):
+            return access(self.cell, WRITE)  # under lkmm no two writes commute
         return access(self.cell, self.access)
+
+    def is_weak(self, m: StepMachine) -> bool:
+        """Whether this access is an event of an LKMM graph (see the class docstring)."""
+        return m.weak is not None and self.cell.owner is not None
 
     def target(self) -> SharedObject:
         return self.cell
 
+    def branches(self, m: StepMachine, t: StepThread) -> int:
+        if self.is_weak(m):
+            return len(m.weak.options(self, t))
+        return 1
+
     def run(self, m: StepMachine, t: StepThread, branch: int) -> Any:
         check_alive(self.cell, self.name)
+        if self.is_weak(m):
+            return m.weak.perform(self, t, branch)
         return self.apply(self.cell)
 
     def apply(self, cell: Cell) -> Any:
         """The effect on the cell; the result returned to the thread."""
         return cell._value
 
+    def wrote(self, old: Any) -> bool:
+        """Whether an atomic that read ``old`` wrote (a failed cmpxchg does not)."""
+        return True
+
 
 class Load(CellOp):
-    """``READ_ONCE(x)`` / a plain load."""
+    """A plain load: ``x`` in C."""
 
     __slots__ = ()
     name = "load"
     access = READ
     writes = False
+    weak_kind = "read"
+    lkmm_tag = "plain"
+
+
+class ReadOnce(Load):
+    """``READ_ONCE(x)``: a marked load."""
+
+    __slots__ = ()
+    name = "READ_ONCE"
+    lkmm_tag = "once"
+
+
+class RcuDereference(ReadOnce):
+    """``rcu_dereference(p)``: a marked load whose dependents are ordered after it."""
+
+    __slots__ = ()
+    name = "rcu_dereference"
+
+
+class LoadAcquire(Load):
+    """``smp_load_acquire(p)``: later accesses are ordered after it."""
+
+    __slots__ = ()
+    name = "smp_load_acquire"
+    lkmm_tag = "acquire"
 
 
 class AtomicRead(Load):
@@ -94,13 +149,16 @@ class AtomicRead(Load):
 
     __slots__ = ()
     name = "atomic_read"
+    lkmm_tag = "once"
 
 
 class Store(CellOp):
-    """``WRITE_ONCE(x, v)`` / a plain store."""
+    """A plain store: ``x = v`` in C."""
 
     __slots__ = ("value",)
     name = "store"
+    weak_kind = "write"
+    lkmm_tag = "plain"
 
     def __init__(self, cell: Cell, value: Any) -> None:
         super().__init__(cell)
@@ -114,11 +172,35 @@ class Store(CellOp):
         return f"{self.name}({self.cell.name}, {describe(self.value)})"
 
 
+class WriteOnce(Store):
+    """``WRITE_ONCE(x, v)``: a marked store."""
+
+    __slots__ = ()
+    name = "WRITE_ONCE"
+    lkmm_tag = "once"
+
+
+class StoreRelease(Store):
+    """``smp_store_release(p, v)``: earlier accesses are ordered before it."""
+
+    __slots__ = ()
+    name = "smp_store_release"
+    lkmm_tag = "release"
+
+
+class RcuAssignPointer(StoreRelease):
+    """``rcu_assign_pointer(p, v)``: a release store of a pointer."""
+
+    __slots__ = ()
+    name = "rcu_assign_pointer"
+
+
 class AtomicSet(Store):
     """``atomic_set(v, i)``."""
 
     __slots__ = ()
     name = "atomic_set"
+    lkmm_tag = "once"
 
 
 def _matches(found: Any, expected: Any) -> bool:
@@ -142,8 +224,11 @@ class Cmpxchg(CellOp):
         self.new = new
 
     def footprint(self, m: StepMachine, t: StepThread) -> Footprint:
-        ok = _matches(self.cell._value, self.old)
+        ok = self.is_weak(m) or _matches(self.cell._value, self.old)
         return access(self.cell, WRITE if ok else READ)
+
+    def wrote(self, old: Any) -> bool:
+        return _matches(old, self.old)
 
     def apply(self, cell: Cell) -> Any:
         found = cell._value
@@ -164,6 +249,8 @@ class Xchg(Store):
 
     __slots__ = ()
     name = "xchg"
+    weak_kind = "rmw"
+    lkmm_tag = "mb"
 
     def apply(self, cell: Cell) -> Any:
         old = cell._value
@@ -203,6 +290,7 @@ class AtomicAdd(AtomicAddReturn):
     __slots__ = ()
     name = "atomic_add"
     access = ADD
+    lkmm_tag = "noreturn"
 
     def apply(self, cell: Cell) -> Any:
         super().apply(cell)
@@ -268,7 +356,12 @@ class AtomicIncNotZero(CellOp):
     name = "atomic_inc_not_zero"
 
     def footprint(self, m: StepMachine, t: StepThread) -> Footprint:
+        if self.is_weak(m):
+            return access(self.cell, WRITE)
         return access(self.cell, READ if self.cell._value == 0 else WRITE)
+
+    def wrote(self, old: Any) -> bool:
+        return bool(old != 0)
 
     def apply(self, cell: Cell) -> Any:
         if cell._value == 0:

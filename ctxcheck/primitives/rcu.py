@@ -31,6 +31,9 @@ class RcuReadLock(Op):
     def run(self, m: StepMachine, t: StepThread, branch: int) -> Any:
         t.rcu_depth += 1
 
+    def lkmm(self, weak: Any, t: StepThread, result: Any) -> None:
+        weak.fence(t, "rcu-lock", self.name)
+
 
 class RcuReadUnlock(RcuReadLock):
     """``rcu_read_unlock()``."""
@@ -40,6 +43,9 @@ class RcuReadUnlock(RcuReadLock):
 
     def run(self, m: StepMachine, t: StepThread, branch: int) -> Any:
         t.rcu_depth -= 1
+
+    def lkmm(self, weak: Any, t: StepThread, result: Any) -> None:
+        weak.fence(t, "rcu-unlock", self.name)
 
 
 class RcuGracePeriod(RcuReadLock):
@@ -54,6 +60,9 @@ class RcuGracePeriod(RcuReadLock):
     def blocked_why(self, m: StepMachine, t: StepThread) -> tuple[str, StepThread | None]:
         readers = [th for th in m.threads if th.rcu_depth]
         return "waits for a grace period", readers[0] if readers else None
+
+    def lkmm(self, weak: Any, t: StepThread, result: Any) -> None:
+        weak.fence(t, "sync-rcu", self.name)
 
     def run(self, m: StepMachine, t: StepThread, branch: int) -> Any:
         return None

@@ -49,6 +49,9 @@ class Spawn(Op):
         return m.spawn_thread(self.label, self.func, self.args, self.cpu, self.task, self.irq,
                               t.tid)  # fmt: skip
 
+    def lkmm(self, weak: Any, t: StepThread, result: Any) -> None:
+        weak.spawned(t, result)
+
     def describe(self, result: Any) -> str:
         return f"{self.name}({self.label})"
 
@@ -76,6 +79,9 @@ class Join(Op):
 
     def target(self) -> SharedObject:
         return self.thread.done
+
+    def lkmm(self, weak: Any, t: StepThread, result: Any) -> None:
+        weak.joined(t, self.thread)
 
     def run(self, m: StepMachine, t: StepThread, branch: int) -> Any:
         return self.thread.result
