@@ -26,6 +26,11 @@ from ctxcheck.result import Violation
 from ctxcheck.runtime import Execution
 
 
+#: the minimiser's budget under --memory-model lkmm (executions), where a step
+#: costs a consistency check of the graph: past it, "minimal: not proven"
+LKMM_MINIMIZE_BUDGET = 2_000
+
+
 def record(
     model: Model, config: Config, max_steps: int | None, schedule: list[tuple[int, int]]
 ) -> Execution:
@@ -49,6 +54,8 @@ def build_violation(
     ``deadline`` (``time.monotonic()``) and ``max_preemptions`` bound the
     minimisation (see :func:`ctxcheck.minimize.minimize`).
     """
+    if config.memory_model != "sc":  # each step judges a graph: a smaller proof budget
+        minimize_budget = min(minimize_budget, LKMM_MINIMIZE_BUDGET)
     small = minimize(model, config, max_steps, found.schedule, found.found.prop, minimize_budget,
                      deadline, max_preemptions)  # fmt: skip
     ex = record(model, config, max_steps, small.schedule)

@@ -198,10 +198,14 @@ class WeakMemory:
             out = [p for p in range(len(order), floor, -1) if not self._splits_rmw(order, p)]
         else:
             out = [order[i] for i in range(len(order) - 1, floor - 1, -1)]
-            if kind == "rmw":
-                out = [w for w in out if not self._is_rmw_source(w)]
-        if len(out) > 1:
-            out = [o for o in out if self._allowed(op, t, o)]
+            if kind == "rmw":  # a write may not come between an RMW and its source
+                out = [
+                    w
+                    for w in out
+                    if not (op.wrote(self.events[w].value) and self._is_rmw_source(w))
+                ]
+        if len(out) > 1:  # the SC outcome (first) is judged with the whole graph
+            out = out[:1] + [o for o in out[1:] if self._allowed(op, t, o)]
         self._options = (key, out)
         return out
 

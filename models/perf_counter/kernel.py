@@ -44,7 +44,17 @@ context is installed where, or who frees what:
   outlive every model; ``put_context`` keeps its read of ``ctx->task``.
 * initialising private memory (``kzalloc`` + ``__perf_counter_init_context``
   before the object is published, ordered by ``smp_wmb``) is part of the
-  allocation step: no other thread can see the object before that.
+  allocation step: under sequential consistency no other thread can see the
+  object before that. Under ``--memory-model lkmm`` the engine makes it what
+  the C is: plain stores by the allocating CPU to memory that starts
+  uninitialised (:mod:`ctxcheck.lkmm.engine`), ordered before the
+  publication only by the ``smp_wmb()`` (K1294) and the cmpxchg (K1295).
+* memory accesses are marked as the C marks them: ``k.load``/``k.store``
+  where the C reads or writes a field plainly (``task->perf_counter_ctxp`` at
+  K1282 and the scheduler hooks), ``rcu_dereference`` where it has one (F161,
+  F174), the ``atomic_*`` operations as atomics. The what-if variants
+  ``*-read-once`` (not upstream code) read ``task->perf_counter_ctxp`` with
+  ``READ_ONCE``, to ask the LKMM what the reader side relies on.
 * ``c93f7669``: the fix follows the file after it (cf7a2b4f), without the
   context cloning that came in between (``perf_lock_task_context`` has no
   clone to unclone, ``put_ctx`` no parent context to put).
@@ -91,6 +101,16 @@ __all__ = [
     "perf_globals",
     "task_struct",
 ]
+
+
+def _ctxp(k: Kernel, s: PerfSystem, task: Any) -> Any:
+    """The load of ``task->perf_counter_ctxp``: plain, as the C at every commit
+    modelled here has it; ``READ_ONCE`` in the what-if variants ``*-read-once``
+    (how kernels since 2014 write such loads), to ask the LKMM what the reader
+    side relies on."""
+    if s.v.ctxp_read_once:
+        return k.READ_ONCE(task.perf_counter_ctxp)
+    return k.load(task.perf_counter_ctxp)
 
 
 def this_cpuctx(k: Kernel, s: PerfSystem) -> perf_cpu_context:
@@ -405,7 +425,7 @@ def perf_counter_task_sched_out(k: Kernel, s: PerfSystem, task: task_struct | No
         return
     cpuctx = this_cpuctx(k, s)
     if s.v.dynamic_ctx:
-        ctx = yield k.load(task.perf_counter_ctxp)  # K878
+        ctx = yield _ctxp(k, s, task)  # K878
         if ctx is None:  # hunk @@ -852: !ctx || ...
             return
     else:
@@ -446,7 +466,7 @@ def perf_counter_task_sched_in(k: Kernel, s: PerfSystem, task: task_struct | Non
     assert k.cpu is not None
     cpuctx = this_cpuctx(k, s)
     if s.v.dynamic_ctx:
-        ctx = yield k.load(task.perf_counter_ctxp)  # K997
+        ctx = yield _ctxp(k, s, task)  # K997
         if ctx is None:  # hunk @@ -969: if (likely(!ctx)) return
             return
     else:
@@ -477,7 +497,7 @@ def perf_counter_task_tick(k: Kernel, s: PerfSystem, curr: task_struct | None) -
     if curr is None:
         return
     if s.v.dynamic_ctx:
-        ctx = yield k.load(curr.perf_counter_ctxp)  # K1158
+        ctx = yield _ctxp(k, s, curr)  # K1158
         if ctx is None:
             return
     else:
@@ -494,7 +514,7 @@ def perf_counter_task_disable(k: Kernel, s: PerfSystem) -> Steps:
     """perf_counter_task_disable: prctl(PR_TASK_PERF_COUNTERS_DISABLE)."""
     curr = k.current
     if s.v.dynamic_ctx:
-        ctx = yield k.load(curr.perf_counter_ctxp)  # K1015
+        ctx = yield _ctxp(k, s, curr)  # K1015
         if ctx is None:
             return 0
     else:
@@ -516,7 +536,7 @@ def perf_counter_task_enable(k: Kernel, s: PerfSystem) -> Steps:
     """perf_counter_task_enable: prctl(PR_TASK_PERF_COUNTERS_ENABLE)."""
     curr = k.current
     if s.v.dynamic_ctx:
-        ctx = yield k.load(curr.perf_counter_ctxp)  # K1050
+        ctx = yield _ctxp(k, s, curr)  # K1050
         if ctx is None:
             return 0
     else:
@@ -544,7 +564,8 @@ def __perf_counter_init_context(task: task_struct) -> dict[str, Any]:
     """__perf_counter_init_context: the fields a fresh context gets.
 
     It runs on memory no other CPU can see yet, so the model folds it into
-    the allocation step (the kmalloc's initial values).
+    the allocation step (the kmalloc's initial values); under lkmm these are
+    the allocating CPU's plain stores (see the module docstring).
     """
     return {"refcount": 1, "task": task}
 
@@ -558,11 +579,11 @@ def perf_lock_task_context(k: Kernel, s: PerfSystem, task: task_struct) -> Steps
     """
     yield k.rcu_read_lock()  # F159
     while True:  # retry:
-        ctx = yield k.load(task.perf_counter_ctxp)  # F161
+        ctx = yield k.rcu_dereference(task.perf_counter_ctxp)  # F161
         if ctx is None:
             break
         flags = yield from k.spin_lock_irqsave(ctx.lock)  # F173
-        if ctx is not (yield k.load(task.perf_counter_ctxp)):  # F174
+        if ctx is not (yield k.rcu_dereference(task.perf_counter_ctxp)):  # F174
             yield from k.spin_unlock_irqrestore(ctx.lock, flags)  # F175
             continue
         if not (yield k.atomic_inc_not_zero(ctx.refcount)):  # F179
@@ -588,7 +609,7 @@ def find_get_context(k: Kernel, s: PerfSystem, task: task_struct) -> Steps:
         return ctx
     if s.v.attach_exit_fix:
         return (yield from _find_get_context_c93f7669(k, s, task))
-    ctx = yield k.load(task.perf_counter_ctxp)  # K1282
+    ctx = yield _ctxp(k, s, task)  # K1282
     if ctx is None:
         ctx = yield k.kmalloc(  # K1284
             perf_counter_context, may_fail=s.failures, **__perf_counter_init_context(task)
@@ -596,10 +617,12 @@ def find_get_context(k: Kernel, s: PerfSystem, task: task_struct) -> Steps:
         if ctx is None:
             return None  # -ENOMEM
         s.creating.add(ctx)  # bookkeeping: the opener holds the first reference
+        if s.v.smp_wmb:  # the initialisation is visible before the pointer
+            yield k.smp_wmb()  # K1294
         if s.v.cmpxchg:  # hunk @@ -1225: cmpxchg
             tctx = yield k.cmpxchg(task.perf_counter_ctxp, None, ctx)  # K1295
         else:  # the mutant: a plain check, then a store
-            tctx = yield k.load(task.perf_counter_ctxp)
+            tctx = yield _ctxp(k, s, task)
             if tctx is None:
                 yield k.store(task.perf_counter_ctxp, ctx)
         if tctx is not None:  # we raced with some other task
@@ -948,7 +971,7 @@ def perf_counter_comm_event(k: Kernel, s: PerfSystem) -> Steps:
     """perf_counter_comm_event: the CPU context (empty), then current's context."""
     curr = k.current
     if s.v.dynamic_ctx:
-        ctx = yield k.load(curr.perf_counter_ctxp)  # K2320
+        ctx = yield _ctxp(k, s, curr)  # K2320
     else:
         ctx = curr.perf_counter_ctx
     yield from perf_counter_comm_ctx(k, s, ctx)  # K2320
@@ -958,7 +981,7 @@ def perf_counter_comm(k: Kernel, s: PerfSystem) -> Steps:
     """perf_counter_comm (set_task_comm): tracking count, current's context, the event."""
     if not (yield k.atomic_read(s.perf.nr_comm_tracking)):  # K2327 P2257
         return
-    if s.v.dynamic_ctx and (yield k.load(k.current.perf_counter_ctxp)) is None:  # K2329
+    if s.v.dynamic_ctx and (yield _ctxp(k, s, k.current)) is None:  # K2329
         return
     yield from perf_counter_comm_event(k, s)  # K2341 P2269
 
@@ -978,7 +1001,7 @@ def perf_counter_mmap_event(k: Kernel, s: PerfSystem) -> Steps:
     """perf_counter_mmap_event: the CPU context (empty), then current's context."""
     curr = k.current
     if s.v.dynamic_ctx:
-        ctx = yield k.load(curr.perf_counter_ctxp)  # K2447
+        ctx = yield _ctxp(k, s, curr)  # K2447
     else:
         ctx = curr.perf_counter_ctx
     yield from perf_counter_mmap_ctx(k, s, ctx)  # K2447
@@ -988,7 +1011,7 @@ def perf_counter_mmap(k: Kernel, s: PerfSystem) -> Steps:
     """perf_counter_mmap: tracking count, current's context (a63eaf34), the event."""
     if not (yield k.atomic_read(s.perf.nr_mmap_tracking)):  # K2457 P2385
         return
-    if s.v.dynamic_ctx and (yield k.load(k.current.perf_counter_ctxp)) is None:  # K2459
+    if s.v.dynamic_ctx and (yield _ctxp(k, s, k.current)) is None:  # K2459
         return
     yield from perf_counter_mmap_event(k, s)  # K2474 P2400
 
@@ -1042,7 +1065,7 @@ def perf_counter_exit_task(k: Kernel, s: PerfSystem, child: task_struct) -> Step
     """perf_counter_exit_task, called by do_exit."""
     k.WARN_ON(child is not k.current, "perf_counter_exit_task: child != current")
     if s.v.dynamic_ctx:
-        child_ctx = yield k.load(child.perf_counter_ctxp)  # K3394
+        child_ctx = yield _ctxp(k, s, child)  # K3394
         if child_ctx is None:
             return
         s.exit_holding.add(child_ctx)  # bookkeeping: the task's reference, now ours
@@ -1136,7 +1159,7 @@ def perf_counter_init_task(k: Kernel, s: PerfSystem, child: task_struct) -> Step
         if child_ctx is None:
             return
         s.creating.add(child_ctx)
-        parent_ctx = yield k.load(parent.perf_counter_ctxp)  # K3445
+        parent_ctx = yield _ctxp(k, s, parent)  # K3445
         if parent_ctx is None or not (yield k.load(parent_ctx.nr_counters)):  # K3446
             return
         yield k.store(child.perf_counter_ctxp, child_ctx)  # K3450

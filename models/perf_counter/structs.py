@@ -50,6 +50,12 @@ class Flavor:
     #: atomic_inc_not_zero under ctx->lock, pointer cleared under ctx->lock,
     #: put_ctx through RCU, put_ctx on open's error path
     attach_exit_fix: bool = False
+    #: find_get_context orders the context's initialisation before its
+    #: publication with smp_wmb() (K1294); matters only under --memory-model lkmm
+    smp_wmb: bool = True
+    #: what-if, not upstream code: the loads of task->perf_counter_ctxp are
+    #: READ_ONCE (marked) instead of plain; matters only under lkmm
+    ctxp_read_once: bool = False
 
 
 PRE = Flavor(
@@ -74,6 +80,9 @@ FLAVORS: dict[str, Flavor] = {
     ),
     "mutant-no-exit-mutex": Flavor(dynamic_ctx=True, exit_ctx_mutex=False),
     "c93f7669": Flavor(dynamic_ctx=True, attach_exit_fix=True),
+    "mutant-no-smp-wmb": Flavor(dynamic_ctx=True, smp_wmb=False),
+    "post-read-once": Flavor(dynamic_ctx=True, ctxp_read_once=True),
+    "mutant-no-smp-wmb-read-once": Flavor(dynamic_ctx=True, smp_wmb=False, ctxp_read_once=True),
 }
 
 VARIANT_DOCS: dict[str, str] = {
@@ -90,6 +99,12 @@ VARIANT_DOCS: dict[str, str] = {
     "mutant-no-exit-mutex": "a63eaf34 without ctx->mutex in perf_counter_exit_task "
     "(the guard alone)",
     "c93f7669": "a63eaf34 with the upstream attach-vs-exit fix c93f7669 applied",
+    "mutant-no-smp-wmb": "a63eaf34 without the smp_wmb() before find_get_context's "
+    "cmpxchg (a question for --memory-model lkmm)",
+    "post-read-once": "what-if, not upstream: a63eaf34 with task->perf_counter_ctxp read "
+    "by READ_ONCE instead of a plain load",
+    "mutant-no-smp-wmb-read-once": "what-if, not upstream: mutant-no-smp-wmb with "
+    "task->perf_counter_ctxp read by READ_ONCE",
 }
 
 

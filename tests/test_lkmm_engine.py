@@ -1,0 +1,316 @@
+"""The engine under --memory-model lkmm, held to the herd-style enumeration.
+
+``ctxcheck.lkmm.explore`` enumerates every LKMM-consistent execution of a
+program the way herd7 does (candidate executions, then the consistency
+check); it is what ``ctxcheck litmus`` answers the upstream litmus tests
+with. The engine instead grows one graph per schedule and lets each access
+choose what it reads and where it goes in coherence order. On generated
+programs both must give the same outcomes (what each thread read, the final
+value of each word, whether the execution has a data race), restricted to
+the executions the engine explores: those whose po | rf is acyclic. And dpor
+must give what the unreduced enumeration of the engine gives.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable, Generator
+from typing import Any
+
+import pytest
+
+import ctxcheck
+from ctxcheck import Expectation, Model, Property, Variant
+from ctxcheck.lkmm import ops
+from ctxcheck.lkmm.explore import Program, executions
+from ctxcheck.lkmm.graph import Graph
+from ctxcheck.lkmm.relation import Rel
+from ctxcheck.primitives.heap import Struct, field
+
+LOCS = ("x", "y")
+Instr = tuple[Any, ...]
+
+
+class shared(Struct):
+    x = field(0)
+    y = field(0)
+
+
+def random_program(rng: random.Random) -> list[list[Instr]]:
+    """2 or 3 threads of 2 to 3 accesses, fences and atomics on two words.
+
+    A thread mostly alternates between the words (store x, load y is the
+    shape of store buffering and message passing), so weak outcomes are
+    common among the programs.
+    """
+    threads = []
+    n = rng.choice((2, 2, 3))
+    for _ in range(n):
+        body: list[Instr] = []
+        first = rng.randrange(2)
+        for i in range(rng.randint(2, 3 if n == 2 else 2)):
+            loc = LOCS[(first + i) % 2] if rng.random() < 0.8 else rng.choice(LOCS)
+            kind = rng.choices(("ld", "st", "f", "xchg", "inc", "cas"), (5, 5, 2, 1, 1, 1))[0]
+            if kind == "ld":
+                body.append(("ld", loc, rng.choice(("plain", "once", "once", "acquire"))))
+            elif kind == "st":
+                tag = rng.choice(("plain", "once", "once", "release"))
+                body.append(("st", loc, rng.randint(1, 2), tag))
+            elif kind == "f":
+                body.append(("f", rng.choice(("mb", "wmb", "rmb"))))
+            elif kind == "xchg":
+                body.append(("xchg", loc, rng.randint(1, 2)))
+            elif kind == "inc":
+                body.append(("inc", loc))
+            else:
+                body.append(("cas", loc, rng.randint(0, 1), rng.randint(1, 2)))
+        threads.append(body)
+    return threads
+
+
+# -- the program as an engine model --------------------------------------------
+def engine_thread(k: Any, s: shared, body: list[Instr]) -> Generator[Any, Any, tuple[Any, ...]]:
+    got = []
+    for ins in body:
+        cell = getattr(s, ins[1]) if ins[0] != "f" else None
+        if ins[0] == "ld":
+            make = {"plain": k.load, "once": k.READ_ONCE, "acquire": k.smp_load_acquire}
+            got.append((yield make[ins[2]](cell)))
+        elif ins[0] == "st":
+            make = {"plain": k.store, "once": k.WRITE_ONCE, "release": k.smp_store_release}
+            yield make[ins[3]](cell, ins[2])
+        elif ins[0] == "f":
+            yield {"mb": k.smp_mb, "wmb": k.smp_wmb, "rmb": k.smp_rmb}[ins[1]]()
+        elif ins[0] == "xchg":
+            got.append((yield k.xchg(cell, ins[2])))
+        elif ins[0] == "inc":
+            yield k.atomic_inc(cell)
+        else:
+            got.append((yield k.cmpxchg(cell, ins[2], ins[3])))
+    return tuple(got)
+
+
+Outcome = tuple[tuple[tuple[Any, ...], ...], tuple[Any, ...], bool]
+
+
+def engine_model(program: list[list[Instr]], seen: set[Outcome]) -> Model:
+    def setup(m: Any, cfg: Any) -> shared:
+        s = m.new(shared, name="s")
+        for i, body in enumerate(program):
+            m.spawn(f"P{i}", engine_thread, s, body)
+        return s
+
+    def record(m: Any, s: shared) -> None:
+        judgement = m.weak.settle() if m.weak is not None else None
+        if judgement is None or judgement.consistent:
+            results = tuple(t.result for t in m.threads)
+            final = tuple(getattr(s, loc)._value for loc in LOCS)
+            seen.add((results, final, bool(judgement and judgement.races)))
+
+    return Model(
+        name="generated",
+        setup=setup,
+        properties=(Property("outcome", "records the outcome", record, final=True),),
+    )
+
+
+def engine_outcomes(program: list[list[Instr]], explorer: str) -> set[Outcome]:
+    seen: set[Outcome] = set()
+    result = ctxcheck.check(engine_model(program, seen), explorer=explorer, memory_model="lkmm")
+    assert result.exhaustive
+    return seen
+
+
+# -- the program for the herd-style enumeration ---------------------------------
+def reference_thread(body: list[Instr]) -> Callable[[], Generator[Any, Any, tuple[Any, ...]]]:
+    def run() -> Generator[Any, Any, tuple[Any, ...]]:
+        got = []
+        for ins in body:
+            if ins[0] == "ld":
+                got.append((yield ops.Load(f"s.{ins[1]}", tag=ins[2])))
+            elif ins[0] == "st":
+                yield ops.Store(f"s.{ins[1]}", ins[2], tag=ins[3])
+            elif ins[0] == "f":
+                yield ops.Fence(ins[1])
+            elif ins[0] == "xchg":
+                new = ins[2]
+                got.append((yield ops.Rmw(f"s.{ins[1]}", lambda old, new=new: new, order="mb")))
+            elif ins[0] == "inc":
+                yield ops.Rmw(f"s.{ins[1]}", lambda old: old + 1, order="noreturn")
+            else:
+                expect, new = ins[2], ins[3]
+                got.append(
+                    (
+                        yield ops.Rmw(
+                            f"s.{ins[1]}",
+                            lambda old, e=expect, n=new: n if old == e else None,
+                            order="mb",
+                        )
+                    )
+                )
+        return tuple(got)
+
+    return run
+
+
+def porf_acyclic(g: Graph) -> bool:
+    rf = Rel.of_pairs(g.n, ((w, r) for r, w in g.rf.items()))
+    return (g.po | rf).acyclic()
+
+
+def reference_outcomes(program: list[list[Instr]]) -> set[Outcome]:
+    prog = Program(
+        threads=[reference_thread(b) for b in program], init={f"s.{loc}": 0 for loc in LOCS}
+    )
+    out: set[Outcome] = set()
+    for ex in executions(prog):
+        if porf_acyclic(ex.graph):
+            final = tuple(ex.graph.final_value(f"s.{loc}") for loc in LOCS)
+            out.add((ex.results, final, bool(ex.judgement.races)))
+    return out
+
+
+#: 40 programs in CI (about a minute on one core); CTXCHECK_LARGE=1 runs 1,000
+PROGRAMS = [
+    random_program(random.Random(seed))
+    for seed in range(1000 if os.environ.get("CTXCHECK_LARGE") else 40)
+]
+
+
+@pytest.mark.parametrize("seed", range(len(PROGRAMS)))
+def test_engine_explores_what_the_lkmm_allows(seed: int) -> None:
+    program = PROGRAMS[seed]
+    expected = reference_outcomes(program)
+    assert engine_outcomes(program, "naive") == expected, program
+    assert engine_outcomes(program, "dpor") == expected, program
+
+
+def test_the_generated_programs_show_weak_behaviour() -> None:
+    """The comparison above is only worth something if weak outcomes occur."""
+    weak = 0
+    for program in PROGRAMS[:60]:
+        sc: set[Outcome] = set()
+        ctxcheck.check(engine_model(program, sc), explorer="naive")
+        sc_outcomes = {o[:2] for o in sc}
+        weak += any(o[:2] not in sc_outcomes for o in reference_outcomes(program))
+    assert weak >= 10
+
+
+# -- classic shapes, by name -------------------------------------------------------
+def shape(*threads: list[Instr]) -> list[list[Instr]]:
+    return list(threads)
+
+
+MP = shape(
+    [("st", "x", 1, "plain"), ("st", "y", 1, "once")], [("ld", "y", "once"), ("ld", "x", "plain")]
+)
+MP_FENCED = shape(
+    [("st", "x", 1, "once"), ("f", "wmb"), ("st", "y", 1, "once")],
+    [("ld", "y", "once"), ("f", "rmb"), ("ld", "x", "once")],
+)
+SB = shape(
+    [("st", "x", 1, "once"), ("ld", "y", "once")], [("st", "y", 1, "once"), ("ld", "x", "once")]
+)
+SB_MB = shape(
+    [("st", "x", 1, "once"), ("f", "mb"), ("ld", "y", "once")],
+    [("st", "y", 1, "once"), ("f", "mb"), ("ld", "x", "once")],
+)
+
+
+@pytest.mark.parametrize(
+    ("program", "weak_outcome", "allowed"),
+    [
+        (MP_FENCED, ((), (1, 0)), False),
+        (MP, ((), (1, 0)), True),
+        (SB, ((0,), (0,)), True),
+        (SB_MB, ((0,), (0,)), False),
+    ],
+)
+def test_classic_shapes(program: list[list[Instr]], weak_outcome: Any, allowed: bool) -> None:
+    outcomes = {o[0] for o in engine_outcomes(program, "dpor")}
+    assert (weak_outcome in outcomes) is allowed
+    assert engine_outcomes(program, "dpor") == reference_outcomes(program)
+
+
+def test_message_passing_with_plain_accesses_races() -> None:
+    outcomes = engine_outcomes(MP, "dpor")
+    assert any(racy for _, _, racy in outcomes)
+    assert ((), (1, 0)) in {o[0] for o in outcomes}
+
+
+# -- what the engine reports ------------------------------------------------------
+class box(Struct):
+    data = field(0)
+
+
+class root(Struct):
+    ptr = field(None)
+
+
+def publisher(k: Any, r: root, fenced: bool) -> Generator[Any, Any, None]:
+    o = yield k.kmalloc(box, data=42)
+    if fenced:
+        yield k.smp_wmb()
+    yield k.WRITE_ONCE(r.ptr, o)
+
+
+def subscriber(k: Any, r: root) -> Generator[Any, Any, Any]:
+    p = yield k.READ_ONCE(r.ptr)
+    if p is not None:
+        return (yield k.load(p.data))
+    return None
+
+
+def publish_setup(m: Any, cfg: Any) -> root:
+    r = m.new(root, name="r")
+    m.spawn("pub", publisher, r, cfg.variant == "fenced")
+    m.spawn("sub", subscriber, r)
+    return r
+
+
+PUBLISH = Model(
+    name="publish",
+    setup=publish_setup,
+    variants=(Variant("fenced"), Variant("unfenced")),
+    expectations=(Expectation("fenced", True), Expectation("unfenced", False)),
+)
+
+
+def test_sc_and_lkmm_differ_exactly_where_the_barrier_is_missing() -> None:
+    assert ctxcheck.check(PUBLISH, variant="unfenced").verdict == "holds"
+    assert ctxcheck.check(PUBLISH, variant="fenced", memory_model="lkmm").verdict == "holds"
+    result = ctxcheck.check(PUBLISH, variant="unfenced", memory_model="lkmm")
+    v = result.assert_violates("memory_safety")
+    assert "before it is initialised" in v.message
+    assert "not yet visible" in v.message
+    assert result.memory_model == "lkmm"
+    assert result.to_json()["memory_model"] == "lkmm"
+    assert "Linux kernel memory model" in result.summary()
+
+
+def test_a_stale_read_is_marked_in_the_trace() -> None:
+    result = ctxcheck.check(PUBLISH, variant="unfenced", memory_model="lkmm")
+    v = result.assert_violates("memory_safety")
+    last = v.events[-1]
+    assert last.thread == "sub" and "p.data" not in last.text
+    assert "stale: reads uninitialised memory" in last.text, last.text
+    assert "is not yet visible to sub" in last.text
+
+
+def test_barriers_change_nothing_under_sc() -> None:
+    fenced = ctxcheck.check(PUBLISH, variant="fenced")
+    unfenced = ctxcheck.check(PUBLISH, variant="unfenced")
+    assert fenced.stats.executions == unfenced.stats.executions
+    assert fenced.stats.steps == unfenced.stats.steps
+
+
+@pytest.mark.parametrize("explorer", ["bfs", "odpor", "bounded"])
+def test_explorers_not_proven_under_lkmm_are_refused(explorer: str) -> None:
+    with pytest.raises(ctxcheck.UsageError, match="does not run under --memory-model lkmm"):
+        ctxcheck.check(PUBLISH, variant="fenced", memory_model="lkmm", explorer=explorer)
+
+
+def test_an_unknown_memory_model_is_a_usage_error() -> None:
+    with pytest.raises(ctxcheck.UsageError, match="unknown memory model 'tso'"):
+        ctxcheck.check(PUBLISH, variant="fenced", memory_model="tso")
