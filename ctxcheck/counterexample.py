@@ -25,7 +25,6 @@ from ctxcheck.primitives.base import describe
 from ctxcheck.result import Violation
 from ctxcheck.runtime import Execution
 
-
 #: the minimiser's budget under --memory-model lkmm (executions), where a step
 #: costs a consistency check of the graph: past it, "minimal: not proven"
 LKMM_MINIMIZE_BUDGET = 2_000
