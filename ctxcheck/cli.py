@@ -95,6 +95,18 @@ def _path_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _memory_model_option(p: argparse.ArgumentParser) -> None:
+    from ctxcheck.model import LKMM_EXPLORERS, MEMORY_MODELS
+
+    p.add_argument(
+        "--memory-model",
+        choices=MEMORY_MODELS,
+        default="sc",
+        help="sc: sequential consistency (default); lkmm: the Linux kernel memory model "
+        f"(explorers {', '.join(LKMM_EXPLORERS)})",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and the tests)."""
     from ctxcheck.explorers import EXPLORERS
@@ -120,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-preemptions", type=_positive_int, help="preemption bound (bounded)")
     p.add_argument("--timeout", type=_seconds, help="stop after S seconds")
     p.add_argument("--seed", type=int, help="seed for random explorers")
+    _memory_model_option(p)
     _split_options(p)
     p.add_argument("--trace-out", metavar="FILE", help="write the counterexample trace here")
     p.add_argument("--force", action="store_true", help="overwrite existing --trace-out files")
@@ -157,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="bound each check to S seconds (a cut check is inconclusive)",
     )
+    _memory_model_option(p)
     _split_options(p)
     _path_option(p)
 
@@ -341,7 +355,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             model, variant=args.variant, explorer=args.explorer,
             max_executions=args.max_executions, timeout=args.timeout, seed=args.seed,
             max_steps=args.max_steps, max_preemptions=args.max_preemptions,
-            progress=progress, jobs=args.jobs, cluster=args.cluster, **params,
+            progress=progress, jobs=args.jobs, cluster=args.cluster,
+            memory_model=args.memory_model, **params,
         )  # fmt: skip
     result = replace(result, target=args.target)
     if args.trace_out is not None and result.violations:
@@ -426,7 +441,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
 def _cmd_prove(args: argparse.Namespace) -> int:
     from ctxcheck.report import prove
 
-    return prove.main(args.targets, args.output, args.timeout, args.path, args.jobs, args.cluster)
+    return prove.main(args.targets, args.output, args.timeout, args.path, args.jobs, args.cluster,
+                      args.memory_model)  # fmt: skip
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

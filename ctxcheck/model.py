@@ -224,6 +224,14 @@ class Model:
     #: defaults (a model whose defaults are too large for an exhaustive proof
     #: in the proof's time); every report states the bounds it used
     proof_params: Mapping[str, int] = field(default_factory=dict)
+    #: questions for the Linux kernel memory model that ``ctxcheck prove``
+    #: answers in the report: each variant checked under ``--memory-model
+    #: lkmm`` at ``lkmm_params`` and judged by its expectation; each pair in
+    #: ``lkmm_pairs`` (code, the code without one barrier) says whether the
+    #: barrier changes the verdict there
+    lkmm_expectations: tuple[Expectation, ...] = ()
+    lkmm_params: Mapping[str, int] = field(default_factory=dict)
+    lkmm_pairs: tuple[tuple[str, str], ...] = ()
     #: which line of the followed code each step is, per variant (see :class:`Citation`)
     cite: Cite | None = field(default=None, compare=False)
     source: str = field(default="", compare=False)

@@ -80,6 +80,7 @@ def replay(
         budget,
         Stats(executions=1, steps=ex.steps),
         [v],
+        memory_model=config.memory_model,
     )
     return result, notes
 
@@ -128,7 +129,7 @@ def _load_model(
             f"{given} now loads model {model.name!r}"
         )
     try:
-        config = model.config(data["variant"], data["params"])
+        config = model.config(data["variant"], data["params"], data.get("memory_model", "sc"))
     except CtxcheckError as exc:
         raise TraceFileError(f"trace file {trace.path} does not fit the model: {exc}") from None
     return model, config

@@ -96,6 +96,7 @@ class TraceFile:
             model_source=d.get("model_source", ""),
             model_sha256=d.get("model_sha256", ""),
             model_name=d.get("model_name", ""),
+            memory_model=d.get("memory_model", "sc"),
         )
 
 
@@ -123,6 +124,7 @@ def to_json(result: Result, v: Violation, model_sha256: str | None = None) -> di
         "params": dict(result.params),
         "max_steps": result.bounds.max_steps,
         "explorer": result.explorer,
+        "memory_model": result.memory_model,
         "property": v.property,
         "message": v.message,
         "steps": v.steps,

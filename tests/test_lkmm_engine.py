@@ -13,8 +13,11 @@ must give what the unreduced enumeration of the engine gives.
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import subprocess
+import sys
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -314,3 +317,74 @@ def test_explorers_not_proven_under_lkmm_are_refused(explorer: str) -> None:
 def test_an_unknown_memory_model_is_a_usage_error() -> None:
     with pytest.raises(ctxcheck.UsageError, match="unknown memory model 'tso'"):
         ctxcheck.check(PUBLISH, variant="fenced", memory_model="tso")
+
+
+# -- the command line ----------------------------------------------------------
+MP_FILE = '''
+"""Message passing through a published struct, without a barrier."""
+from ctxcheck import Model
+from ctxcheck.primitives.heap import Struct, field
+
+
+class obj(Struct):
+    data = field(0)
+
+
+class glob(Struct):
+    ptr = field(None)
+
+
+def writer(k, g):
+    o = yield k.kmalloc(obj, data=42)
+    yield k.WRITE_ONCE(g.ptr, o)
+
+
+def reader(k, g):
+    p = yield k.READ_ONCE(g.ptr)
+    if p is not None:
+        return (yield k.load(p.data))
+
+
+def setup(m, cfg):
+    g = m.new(glob)
+    m.spawn("writer", writer, g)
+    m.spawn("reader", reader, g)
+    return g
+
+
+MODEL = Model(name="mp", setup=setup)
+'''
+
+
+def _cli(*args: str, cwd: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ctxcheck", *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def test_check_and_replay_under_lkmm_from_the_command_line(tmp_path: Any) -> None:
+    (tmp_path / "mp.py").write_text(MP_FILE)
+    sc = _cli("check", "mp.py", "--quiet", cwd=tmp_path)
+    assert sc.returncode == 0, sc.stdout + sc.stderr
+    run = _cli("check", "mp.py", "--memory-model", "lkmm", "--trace-out", "t.json", "--json",
+               "--quiet", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    out = json.loads(run.stdout)
+    assert out["memory_model"] == "lkmm"
+    assert {v["property"] for v in out["violations"]} == {"data_race", "memory_safety"}
+    trace = json.loads((tmp_path / "t.memory_safety.json").read_text())
+    assert trace["memory_model"] == "lkmm"
+    again = _cli("replay", "t.memory_safety.json", "--model", "mp.py", cwd=tmp_path)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "not yet visible" in " ".join(again.stdout.split())
+
+
+def test_bad_memory_model_options_exit_2(tmp_path: Any) -> None:
+    (tmp_path / "mp.py").write_text(MP_FILE)
+    bad = _cli("check", "mp.py", "--memory-model", "tso", cwd=tmp_path)
+    assert bad.returncode == 2 and "invalid choice: 'tso'" in bad.stderr
+    refused = _cli("check", "mp.py", "--memory-model", "lkmm", "--explorer", "bfs", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "does not run under --memory-model lkmm" in refused.stderr
+    split = _cli("check", "mp.py", "--memory-model", "lkmm", "--jobs", "2", cwd=tmp_path)
+    assert split.returncode == 2 and "runs in one process" in split.stderr

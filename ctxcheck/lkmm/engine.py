@@ -373,8 +373,9 @@ class WeakMemory:
     def _describe(self, e: int) -> str:
         ev = self.events[e]
         if ev.tid < 0:
-            what = "uninitialised memory" if ev.value is UNINIT else "the initial value"
-            return f"{what} ({describe(ev.value)})"
+            if ev.value is UNINIT:
+                return "uninitialised memory"
+            return f"the initial value ({describe(ev.value)})"
         return f"the store of {describe(ev.value)} by {self.who[e]} at step {self.step_of[e]}"
 
     def _cpu_name(self, t: StepThread) -> str:

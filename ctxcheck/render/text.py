@@ -52,6 +52,8 @@ def _check_argv(result: Result) -> list[str]:
     for key, value in result.params.items():
         parts += ["--param", f"{key}={value}"]
     parts += ["--explorer", result.explorer]
+    if result.memory_model != "sc":
+        parts += ["--memory-model", result.memory_model]
     if result.bounds.max_steps is not None:
         parts += ["--max-steps", str(result.bounds.max_steps)]
     if result.bounds.max_preemptions is not None:

@@ -82,13 +82,35 @@ class ModelReport:
     variants: list[VariantReport]
     mutants: list[MutantRow]
     follow_ups: list[FollowUp] = field(default_factory=list)
+    #: the model's questions under --memory-model lkmm (see Model.lkmm_expectations)
+    lkmm: list[VariantReport] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """Every expectation met and no mutant missed."""
-        return all(v.judgement.met for v in self.variants) and all(
+        return all(v.judgement.met for v in [*self.variants, *self.lkmm]) and all(
             m.status in ("CAUGHT", "EQUIVALENT") for m in self.mutants
         )
+
+    def barrier_lines(self) -> list[str]:
+        """For each (code, code without a barrier) pair: does the barrier matter?"""
+        by = {vr.variant: vr.result for vr in self.lkmm}
+        out = []
+        for with_it, without in self.model.lkmm_pairs:
+            a, b = by.get(with_it), by.get(without)
+            if a is None or b is None:
+                continue
+            if not (a.exhaustive or a.violations) or not (b.exhaustive or b.violations):
+                out.append(f"{without} against {with_it}: undecided (a check was cut)")
+            elif a.verdict == b.verdict and set(a.violated()) == set(b.violated()):
+                what = "holds" if a.verdict == "holds" else "violates " + ", ".join(a.violated())
+                out.append(f"{without} against {with_it}: EQUIVALENT (both {what}): "
+                           f"the barrier changes no verdict")  # fmt: skip
+            else:
+                extra = sorted(set(b.violated()) - set(a.violated()))
+                out.append(f"{without} against {with_it}: the barrier is NEEDED (without "
+                           f"it: {', '.join(extra) or b.verdict})")  # fmt: skip
+        return out
 
 
 def judge(result: Result, exp: Expectation | None) -> Judgement:
@@ -164,6 +186,7 @@ def collect_model(
     timeout: float | None = None,
     jobs: int = 1,
     cluster: str | None = None,
+    memory_model: str = "sc",
 ) -> ModelReport:
     """Check every variant of ``model`` at its proof parameters.
 
@@ -183,9 +206,10 @@ def collect_model(
             timeout=timeout,
             jobs=jobs,
             cluster=cluster,
+            memory_model=memory_model,
             **_params(model.proof_params),
         )
-        if not result.exhaustive and not result.violations:
+        if not result.exhaustive and not result.violations and memory_model == "sc":
             result = hunt(model, variant.name, result, timeout)
         exp = expectations.get(variant.name)
         variants.append(VariantReport(variant.name, variant.doc, result, judge(result, exp), exp))
@@ -195,7 +219,23 @@ def collect_model(
     posts = [v for v in variants if v.variant == "post"]
     later = [v for v in variants if is_follow_up(v.variant)] if posts else []
     follow_ups = [follow_up(model, v, posts[0]) for v in later]
-    return ModelReport(model, variants, mutants, follow_ups)
+    lkmm = [_lkmm_variant(model, exp, on_variant, timeout) for exp in model.lkmm_expectations]
+    return ModelReport(model, variants, mutants, follow_ups, lkmm)
+
+
+def _lkmm_variant(
+    model: Model,
+    exp: Expectation,
+    on_variant: Callable[[str], None] | None,
+    timeout: float | None,
+) -> VariantReport:
+    """One of the model's questions, checked under the Linux kernel memory model."""
+    if on_variant is not None:
+        on_variant(f"{exp.variant} (lkmm)")
+    result = check(model, variant=exp.variant, explorer=PROOF_EXPLORER, timeout=timeout,
+                   memory_model="lkmm", **_params(model.lkmm_params))  # fmt: skip
+    doc = next((v.doc for v in model.variants if v.name == exp.variant), "")
+    return VariantReport(exp.variant, doc, result, judge(result, exp), exp)
 
 
 def is_follow_up(variant: str) -> bool:

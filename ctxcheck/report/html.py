@@ -12,7 +12,7 @@ from html import escape
 
 from ctxcheck.render.text import render_violation, reproduce_command
 from ctxcheck.report.collect import ModelReport, VariantReport
-from ctxcheck.report.text import cited_lines, follow_up_lines, verdict_line
+from ctxcheck.report.text import cited_lines, follow_up_lines, lkmm_lines, verdict_line
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;
@@ -141,6 +141,9 @@ def write_html(reports: list[ModelReport], svgs: dict[str, str]) -> str:
             body.append("<h3>Later fixes against post</h3>")
             body.append(f"<pre>{escape(chr(10).join(follow_up_lines(mr, '')))}</pre>")
         body += [_variant(mr, vr, svgs) for vr in mr.variants]
+        if mr.lkmm:
+            body.append("<h3>Under the Linux kernel memory model</h3>")
+            body.append(f"<pre>{escape(chr(10).join(lkmm_lines(mr)[1:]))}</pre>")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

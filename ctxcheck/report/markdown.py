@@ -17,6 +17,7 @@ from ctxcheck.report.text import (
     cited_lines,
     fit_violation,
     follow_up_lines,
+    lkmm_lines,
     verdict_line,
 )
 from ctxcheck.result import Violation
@@ -77,8 +78,11 @@ def model_section(mr: ModelReport) -> list[str]:
     for vr in mr.variants:
         for v in vr.result.violations:
             out += _counterexample(mr, vr, v)
+    if mr.lkmm:
+        out += ["", "### Under the Linux kernel memory model", "", *_code(lkmm_lines(mr)[1:])]
     out += ["", "Reproduce:", ""]
-    out += _code([line for vr in mr.variants for line in _item(reproduce_command(vr.result), "")])
+    runs = [*mr.variants, *mr.lkmm]
+    out += _code([line for vr in runs for line in _item(reproduce_command(vr.result), "")])
     out += [""]
     return out
 

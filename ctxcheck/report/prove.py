@@ -130,11 +130,14 @@ def run(
     paths: Sequence[str] = (),
     jobs: int = 1,
     cluster: str | None = None,
+    memory_model: str = "sc",
 ) -> tuple[list[ModelReport], list[str], int]:
     """Check, judge and write everything; returns reports, notes and status.
 
     ``jobs`` and ``cluster`` split each check (a ``local`` cluster is
-    started once for all of them).
+    started once for all of them). ``memory_model="lkmm"`` checks every
+    variant under the Linux kernel memory model (the models' own lkmm
+    questions are in every report, whatever this is).
     """
     import time
 
@@ -145,15 +148,15 @@ def run(
     svgs: dict[str, str] = {}
     notes: list[str] = []
     timings: list[str] = []
-    total = sum(len(m.variants) for m in models)
+    total = sum(len(m.variants) + len(m.lkmm_expectations) for m in models)
     with _progress(total) as step, _cluster(cluster, jobs) as address:
         for m in models:
             start = time.monotonic()
-            mr = collect_model(m, _announce(step, m.name), timeout, jobs, address)
+            mr = collect_model(m, _announce(step, m.name), timeout, jobs, address, memory_model)
             timings += [
                 f"{m.name} [{vr.variant}]: {vr.result.stats.seconds:.2f}s, "
                 f"{vr.result.stats.executions} executions"
-                for vr in mr.variants
+                for vr in [*mr.variants, *mr.lkmm]
             ]
             timings.append(f"{m.name}: {time.monotonic() - start:.2f}s in all")
             notes += write_artifacts(mr, out, svgs, trace_folder(m, models))
@@ -188,9 +191,10 @@ def main(
     paths: Sequence[str] = (),
     jobs: int = 1,
     cluster: str | None = None,
+    memory_model: str = "sc",
 ) -> int:
     """The CLI command: run, print a summary line and any unmet expectation."""
-    reports, notes, status = run(targets, outdir, timeout, paths, jobs, cluster)
+    reports, notes, status = run(targets, outdir, timeout, paths, jobs, cluster, memory_model)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     variants: list[VariantReport] = [vr for mr in reports for vr in mr.variants]

@@ -6,7 +6,7 @@ import textwrap
 
 from ctxcheck.render.text import render_violation, reproduce_command
 from ctxcheck.report.collect import ModelReport, VariantReport
-from ctxcheck.result import Violation
+from ctxcheck.result import LKMM_BOUNDS, Violation
 
 WIDTH = 80
 
@@ -116,9 +116,33 @@ def model_section(mr: ModelReport) -> list[str]:
         for v in vr.result.violations:
             out += ["", "-" * WIDTH]
             out += fit_violation(render_violation(vr.result, v, v.trace_file))
+    if mr.lkmm:
+        out += ["", *lkmm_lines(mr)]
     out += ["", "Reproduce each verdict:"]
-    for vr in mr.variants:
+    for vr in [*mr.variants, *mr.lkmm]:
         out += _wrap(reproduce_command(vr.result), "  $ ", "      ")
+    return out
+
+
+def lkmm_lines(mr: ModelReport) -> list[str]:
+    """The model's questions under the Linux kernel memory model, as text."""
+    out = ["Under the Linux kernel memory model (--memory-model lkmm):"]
+    out += _wrap(f"Bounds: {_bounds(mr.lkmm[0])}; {LKMM_BOUNDS}", "  ", "  ")
+    for vr in mr.lkmm:
+        mark = "ok " if vr.judgement.met else "FAILED"
+        out += _wrap(f"[{mark}] {vr.variant}: {verdict_line(vr)}: {vr.judgement.text}",
+                     "  ", "        ")  # fmt: skip
+        if vr.judgement.reason:
+            out += _wrap(f"why: {vr.judgement.reason}", "        ")
+    barrier = mr.barrier_lines()
+    if barrier:
+        out += ["", "What the barrier does:"]
+        for line in barrier:
+            out += _wrap(line, "  ", "    ")
+    for vr in mr.lkmm:
+        for v in vr.result.violations:
+            out += ["", "-" * WIDTH, f"[lkmm] {vr.variant}:"]
+            out += fit_violation(render_violation(vr.result, v, None))
     return out
 
 

@@ -130,6 +130,44 @@ MODEL = Model(
             equivalent=True,
         ),
     ),
+    lkmm_params={"openers": 2, "switches": 0},
+    lkmm_expectations=(
+        Expectation(
+            "post",
+            False,
+            ("data_race", "memory_safety"),
+            "the loser reads task->perf_counter_ctxp with a plain load (K1282): the LKMM "
+            "gives the accesses that depend on a plain load no order, so it may read the "
+            "context's refcount before __perf_counter_init_context's store is visible to "
+            "its CPU, and the plain load races with the winner's cmpxchg (K1295); the "
+            "smp_wmb() (K1294) orders only the writer side",
+            finding=True,
+        ),
+        Expectation(
+            "mutant-no-smp-wmb",
+            False,
+            ("data_race", "memory_safety"),
+            "as post: without a marked load on the reader side no writer-side barrier helps",
+            finding=True,
+        ),
+        Expectation(
+            "post-read-once",
+            True,
+            reason="with READ_ONCE the reader's accesses through the pointer carry an "
+            "address dependency from a marked load, which the LKMM orders after it; the "
+            "winner's initialising stores come before the cmpxchg's write (smp_wmb, and "
+            "the cmpxchg's own full barrier), so every reader sees them",
+        ),
+        Expectation(
+            "mutant-no-smp-wmb-read-once",
+            True,
+            reason="a cmpxchg that succeeds is fully ordered (an smp_mb() before and after "
+            "it, as linux-kernel.def gives value-returning atomics): it already orders the "
+            "initialising stores before the pointer, so the smp_wmb() is redundant",
+            equivalent=True,
+        ),
+    ),
+    lkmm_pairs=(("post", "mutant-no-smp-wmb"), ("post-read-once", "mutant-no-smp-wmb-read-once")),
     cite=cite,
     max_steps=2000,
     # the contract's default of 3 openers is not exhaustively checkable in a
