@@ -47,10 +47,14 @@ class Stats:
     reruns: int | None = None
     redundant: int | None = None
     handoffs: int | None = None
+    #: the reductions a search used beyond its own (``symmetry of openers (3 threads)``);
+    #: None: none to state
+    reduction: str | None = None
 
     def to_json(self) -> dict[str, object]:
         """The contract's ``stats`` object (with ``estimate_remaining`` added, and
-        ``jobs``, ``reruns``, ``redundant``, ``handoffs`` for a split search)."""
+        ``jobs``, ``reruns``, ``redundant``, ``handoffs`` for a split search,
+        ``reduction`` where a search states one)."""
         out: dict[str, object] = {
             "executions": self.executions,
             "blocked": self.blocked,
@@ -62,6 +66,8 @@ class Stats:
         if self.jobs is not None:
             out.update(jobs=self.jobs, reruns=self.reruns, redundant=self.redundant,
                        handoffs=self.handoffs)  # fmt: skip
+        if self.reduction is not None:
+            out["reduction"] = self.reduction
         return out
 
 
