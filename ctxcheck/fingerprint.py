@@ -169,7 +169,9 @@ class _Canon:
             if frame is None:
                 break
             code = frame.f_code
-            local = tuple((k, self.value(v)) for k, v in frame.f_locals.items())
+            # by name: the locals dict of a frame asked before keeps the order
+            # its names were first bound in, so the same state would read two ways
+            local = tuple((k, self.value(v)) for k, v in sorted(frame.f_locals.items()))
             where = (code.co_filename, code.co_firstlineno, code.co_name, frame.f_lasti)
             out.append((*where, local, *self._stack(gen)))
             gen = getattr(gen, "gi_yieldfrom", None)

@@ -66,7 +66,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ctxcheck.errors import ModelError
@@ -83,6 +83,8 @@ from ctxcheck.runtime import Execution
 TOKEN_BASE = 0x4E00
 #: most permutations tried for one state; beyond, members that tie keep their order
 MAX_CANDIDATES = 720
+#: how far above a token its stand-in lies while tokens are renamed (two stages)
+_STAGE = 0x1000
 #: slot-blind signatures: the member's own token, and any other member's
 SELF, OTHER = "\u3007", "\u3006"
 _PLAIN = (int, str, bytes, bool, float, type(None))
@@ -274,15 +276,14 @@ class Symmetry:
                     )
 
     def _difference(self, parts: _Parts, perm: list[list[int]]) -> str:
-        table = self._table(perm)
-        objs = dict(parts.objects)
-        for key, content in parts.objects:
-            moved = key.translate(table)
-            if objs.get(moved) != content.translate(table):
-                return (
-                    f"object {self._readable(key)} differs from its image {self._readable(moved)}"
-                )
-        if parts.state.translate(table) != parts.state:
+        rename = self._renamer(perm)
+        objs = dict(parts.moving)
+        for key, content in parts.moving:
+            moved = rename(key)
+            if objs.get(moved) != rename(content):
+                shown = self._readable(key), self._readable(moved)
+                return "object {} differs from its image {}".format(*shown)
+        if rename(parts.state) != parts.state:
             return "the model's state object names some members but not others"
         return "the threads' initial states differ"
 
@@ -372,45 +373,64 @@ class Symmetry:
                     creator = creator[0]
         base = _SymCanon(self)
         state = repr(base.value(ex.state))
-        objects = []
+        fixed: list[tuple[str, str]] = []
+        moving: list[tuple[str, str]] = []
+        owned: dict[tuple[int, int], list[str]] = {}
         canon = _SymCanon(self, base)
-        for oid in sorted(machine.by_oid):
-            obj = machine.by_oid[oid]
+        by_oid = machine.by_oid
+        for oid in sorted(by_oid):
+            obj = by_oid[oid]
             canon.reset()
             content = canon.value(obj._holder) if isinstance(obj, Lock) else obj.canonical(canon)
-            objects.append((repr(self.name_of(obj)), repr(content)))
-        cpus = repr(tuple(None if c._handler is None else self.thread_ref(c._handler.tid)
-                          for c in machine.cpus))  # fmt: skip
+            pair = (repr(self.name_of(obj)), repr(content))
+            own = self.owner(oid)
+            if own is not None:
+                owned.setdefault(own[:2], []).append(pair[1])
+            (fixed if pair[0].isascii() and pair[1].isascii() else moving).append(pair)
+        cpus = tuple(None if c._handler is None else self.thread_ref(c._handler.tid)
+                     for c in machine.cpus)  # fmt: skip
         threads = []
         for t in machine.threads:
             canon.reset()
             threads.append(repr(_thread_state(t, canon)))
         rest = repr((cpus, len(machine.unstarted)))
-        return _Parts(state, objects, threads, rest)
+        return _Parts(state, repr(fixed), moving, owned, threads, rest)
 
-    def _table(self, perm: list[list[int]] | None) -> dict[int, int]:
-        if perm is None:
-            return {}
-        return {
-            ord(self.tokens[g][i]): ord(self.tokens[g][p[i]])
-            for g, p in enumerate(perm)
+    def _renamer(self, perm: list[list[int]] | None) -> Callable[[str], str]:
+        """A function renaming the members' tokens as ``perm`` moves them."""
+        moves = [
+            (self.tokens[g][i], chr(ord(self.tokens[g][p[i]]) + _STAGE), self.tokens[g][p[i]])
+            for g, p in enumerate(perm or ())
             for i in range(len(p))
             if p[i] != i
-        }
+        ]
+        if not moves:
+            return _same
+
+        def rename(text: str) -> str:
+            if text.isascii():
+                return text
+            for src, tmp, _ in moves:
+                text = text.replace(src, tmp)
+            for _, tmp, dst in moves:
+                text = text.replace(tmp, dst)
+            return text
+
+        return rename
 
     def _join(self, parts: _Parts, perm: list[list[int]] | None) -> str:
         """The description of the state the permutation ``perm`` maps it to."""
-        table = self._table(perm)
-        threads = [t.translate(table) for t in parts.threads]
+        rename = self._renamer(perm)
+        threads = [rename(t) for t in parts.threads]
         if perm is not None:
             placed = list(threads)
             for g, (_, tids) in enumerate(self.groups):
                 for i, tid in enumerate(tids):
                     placed[tids[perm[g][i]]] = threads[tid]
             threads = placed
-        objects = sorted((k.translate(table), c.translate(table)) for k, c in parts.objects)
+        moving = sorted((rename(k), rename(c)) for k, c in parts.moving)
         return "\x00".join(
-            [parts.state.translate(table), repr(objects), *threads, parts.rest.translate(table)]
+            [rename(parts.state), parts.fixed, repr(moving), *threads, rename(parts.rest)]
         )
 
     def _candidates(self, parts: _Parts) -> Iterator[list[list[int]]]:
@@ -440,13 +460,16 @@ class Symmetry:
             yield list(combo)
 
     def _signature(self, parts: _Parts, g: int, i: int) -> str:
+        """Member ``i``'s local state and objects, blind to which member is which."""
         own = self.tokens[g][i]
-        table = {ord(t): OTHER for t in self.tokens[g]}
-        table[ord(own)] = SELF
-        tid = self.groups[g][1][i]
-        prefix = f"('s', '{own}'"
-        mine = sorted(c.translate(table) for k, c in parts.objects if k.startswith(prefix))
-        return parts.threads[tid].translate(table) + "\x00" + "\x00".join(mine)
+        others = [t for t in self.tokens[g] if t != own]
+        text = "\x00".join([parts.threads[self.groups[g][1][i]], *parts.owned.get((g, i), ())])
+        if text.isascii():
+            return text
+        text = text.replace(own, SELF)
+        for t in others:
+            text = text.replace(t, OTHER)
+        return text
 
     def canonical(self, ex: Execution) -> tuple[bytes, dict[int, int]]:
         """The state's fingerprint under symmetry, and the permutation that gives it.
@@ -472,16 +495,28 @@ class Symmetry:
 
 
 class _Parts:
-    """A state's description in pieces, members and their objects named by token."""
+    """A state's description in pieces, members and their objects named by token.
 
-    __slots__ = ("objects", "rest", "state", "threads")
+    ``fixed``: the objects no permutation renames, described once;
+    ``moving``: (name, content) of the others; ``owned``: the contents of
+    each member's objects, for its signature.
+    """
 
-    def __init__(self, state: str, objects: list[tuple[str, str]], threads: list[str],
+    __slots__ = ("fixed", "moving", "owned", "rest", "state", "threads")
+
+    def __init__(self, state: str, fixed: str, moving: list[tuple[str, str]],
+                 owned: dict[tuple[int, int], list[str]], threads: list[str],
                  rest: str) -> None:  # fmt: skip
         self.state = state
-        self.objects = objects
+        self.fixed = fixed
+        self.moving = moving
+        self.owned = owned
         self.threads = threads
         self.rest = rest
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def _thread_state(t: Thread, canon: _SymCanon) -> Any:

@@ -84,13 +84,21 @@ class StatefulExplorer(Explorer):
         #: fingerprint -> the sleep set its state was explored with (canonical thread ids)
         self.table: dict[bytes, frozenset[int]] = {}
         self.stats.states = 0
+        #: fingerprints of the states a violation ended in
+        self._bad: set[bytes] = set()
         self._frames: list[_Frame] = []
         frames = self._frames
         root = self._enter(ex, {})
         if root is None:
             self.finish(ex, blocked=self._blocked)
-            return True
-        frames.append(root)
+        else:
+            frames.append(root)
+        complete = self._walk(ex if root is not None else None)
+        self.stats.states = len(self.table.keys() | self._bad)
+        return complete
+
+    def _walk(self, ex: Execution | None) -> bool:
+        frames = self._frames
         while frames:
             if self.out_of_budget():
                 return False
@@ -128,12 +136,15 @@ class StatefulExplorer(Explorer):
     def _enter(self, ex: Execution, sleep: dict[int, Footprint]) -> _Frame | None:
         """A state reached: the frame to explore it from, or None (a leaf)."""
         self._blocked = False
-        if ex.violation is not None:
-            return None
         if self._sym is not None:
             key, perm = self._sym.canonical(ex)
         else:
             key, perm = fingerprint(ex), {}
+        if ex.violation is not None:
+            # counted, never stored: a step that failed half-way may leave a
+            # state that reads like one still to be explored
+            self._bad.add(key)
+            return None
         canon = frozenset(perm.get(q, q) for q in sleep)
         stored = self.table.get(key)
         enabled = [] if ex.finished else ex.enabled()
