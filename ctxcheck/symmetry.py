@@ -19,9 +19,11 @@ What a permutation renames, together with the threads:
 
 * the objects each member *owns*: the arguments (and ``task=``) in which the
   members differ, with their fields and the constant struct attributes that
-  differ between members; the member's ``done`` object; and every object the
-  member creates as it runs (known by its creator, see
-  :class:`~ctxcheck.machine.ObjectIds`);
+  differ between members; the member's ``done`` object; and every object and
+  thread the member creates as it runs (known by its creator, see
+  :class:`~ctxcheck.machine.ObjectIds`: an IPI it sends, what that IPI
+  allocates). Threads started by steps are named by who started them, not
+  by their ids, which follow the order they were started in;
 * wherever a thread or an owned object is named: cells' values, locks'
   holders, an interrupt handler occupying a CPU, thread locals, pending
   operations, the model's state object;
@@ -41,7 +43,6 @@ When the threads really are interchangeable (checked where it can be):
 * the initial state is symmetric: swapping any two neighbouring members
   gives the same canonical description (an owned object with another initial
   value, or a list that names one member only, is refused with the place);
-* members spawn no threads (refused when it happens).
 
 Not checked, and the model's promise when it declares a group: the code and
 the properties treat the members alike. A property that names one member
@@ -114,7 +115,7 @@ class _SymCanon(_Canon):
         if isinstance(x, SharedObject):
             return self.sym.name_of(x)
         if isinstance(x, Thread):
-            return self.sym.thread_ref(x.tid)
+            return self.sym.thread_ref(x)
         return super().value(x)
 
     def _compound(self, x: Any) -> Any:
@@ -161,6 +162,8 @@ class Symmetry:
         #: oids looked up: (group, slot, rel), or None for an object nobody owns
         self._cache: dict[int, tuple[int, int, Rel] | None] = {}
         self._first_threads = len(machine.threads)
+        #: threads started by steps, by key: how they are named
+        self._thread_cache: dict[tuple[Any, ...], Any] = {}
         next_token = TOKEN_BASE
         for name, members in machine.symmetric.items():
             if len(members) < 2:
@@ -321,11 +324,25 @@ class Symmetry:
         g, i, rel = own
         return ("s", self.tokens[g][i], rel)
 
-    def thread_ref(self, tid: int) -> Any:
-        slot = self.slot.get(tid)
-        if slot is None:
-            return ("t", tid)
-        return ("ts", self.tokens[slot[0]][slot[1]])
+    def thread_ref(self, t: Thread) -> Any:
+        """How a thread is named: members by token, their threads by token and key."""
+        slot = self.slot.get(t.tid)
+        if slot is not None:
+            return ("ts", self.tokens[slot[0]][slot[1]])
+        if t.tid < self._first_threads:
+            return ("t", t.tid)
+        found = self._thread_cache.get(t.key)
+        if found is None:
+            found = ("t", t.key)
+            creator = t.key[0]
+            while creator:
+                owner = self._member_keys.get(creator)
+                if owner is not None:
+                    found = ("ts", self.tokens[owner[0]][owner[1]], _replace(t.key, creator))
+                    break
+                creator = creator[0]
+            self._thread_cache[t.key] = found
+        return found
 
     def member_table(self, xs: list[Any] | tuple[Any, ...]) -> dict[int, Any] | None:
         """For a list holding one object of each member of a group: its positions, fixed."""
@@ -360,17 +377,6 @@ class Symmetry:
     # -- the canonical description -----------------------------------------
     def _parts(self, ex: Execution) -> _Parts:
         machine = ex.machine
-        if len(machine.threads) > self._first_threads:
-            for t in machine.threads[self._first_threads :]:
-                creator = t.key[0]
-                while creator:
-                    if creator in self._member_keys:
-                        g, _ = self._member_keys[creator]
-                        raise ModelError(
-                            f"symmetric group {self.groups[g][0]!r}: a member spawned thread "
-                            f"{t.name}; threads of symmetric members are not supported"
-                        )
-                    creator = creator[0]
         base = _SymCanon(self)
         state = repr(base.value(ex.state))
         fixed: list[tuple[str, str]] = []
@@ -387,14 +393,18 @@ class Symmetry:
             if own is not None:
                 owned.setdefault(own[:2], []).append(pair[1])
             (fixed if pair[0].isascii() and pair[1].isascii() else moving).append(pair)
-        cpus = tuple(None if c._handler is None else self.thread_ref(c._handler.tid)
-                     for c in machine.cpus)  # fmt: skip
+        threads_of = machine.threads
+        cpus = tuple(
+            None if c._handler is None else self.thread_ref(threads_of[c._handler.tid])
+            for c in machine.cpus
+        )
         threads = []
         for t in machine.threads:
             canon.reset()
             threads.append(repr(_thread_state(t, canon)))
+        names = [repr(self.thread_ref(t)) for t in machine.threads[self._first_threads :]]
         rest = repr((cpus, len(machine.unstarted)))
-        return _Parts(state, repr(fixed), moving, owned, threads, rest)
+        return _Parts(state, repr(fixed), moving, owned, threads, names, rest)
 
     def _renamer(self, perm: list[list[int]] | None) -> Callable[[str], str]:
         """A function renaming the members' tokens as ``perm`` moves them."""
@@ -421,13 +431,17 @@ class Symmetry:
     def _join(self, parts: _Parts, perm: list[list[int]] | None) -> str:
         """The description of the state the permutation ``perm`` maps it to."""
         rename = self._renamer(perm)
+        first = self._first_threads
         threads = [rename(t) for t in parts.threads]
         if perm is not None:
-            placed = list(threads)
+            placed = list(threads[:first])
             for g, (_, tids) in enumerate(self.groups):
                 for i, tid in enumerate(tids):
                     placed[tids[perm[g][i]]] = threads[tid]
-            threads = placed
+            threads[:first] = placed
+        # threads started by steps: by name (their ids follow the order they were started in)
+        later = sorted(zip((rename(n) for n in parts.names), threads[first:], strict=True))
+        threads[first:] = [f"{n}={t}" for n, t in later]
         moving = sorted((rename(k), rename(c)) for k, c in parts.moving)
         return "\x00".join(
             [rename(parts.state), parts.fixed, repr(moving), *threads, rename(parts.rest)]
@@ -502,16 +516,18 @@ class _Parts:
     each member's objects, for its signature.
     """
 
-    __slots__ = ("fixed", "moving", "owned", "rest", "state", "threads")
+    __slots__ = ("fixed", "moving", "names", "owned", "rest", "state", "threads")
 
     def __init__(self, state: str, fixed: str, moving: list[tuple[str, str]],
                  owned: dict[tuple[int, int], list[str]], threads: list[str],
-                 rest: str) -> None:  # fmt: skip
+                 names: list[str], rest: str) -> None:  # fmt: skip
         self.state = state
         self.fixed = fixed
         self.moving = moving
         self.owned = owned
         self.threads = threads
+        #: how the threads started by steps are named (those after setup's)
+        self.names = names
         self.rest = rest
 
 
