@@ -98,7 +98,7 @@ def test_symmetry_reduces_where_members_differ_in_position() -> None:
 # ------------------------------------------------------------ known counts
 
 
-class counters(Struct):  # noqa: N801
+class counters(Struct):
     c: Cell = field(0)
 
 
@@ -160,7 +160,7 @@ def test_spin_ctx_create_mutants_are_caught_with_concrete_schedules(
 # ------------------------------------------------------------ the declaration
 
 
-class slot(Struct):  # noqa: N801
+class slot(Struct):
     v: Cell = field(0)
 
 
@@ -193,7 +193,7 @@ def test_members_running_other_code_are_refused() -> None:
         m.spawn("W0", _worker, s, m.new(slot, name="own0"), symmetric="W")
         m.spawn("W1", other, s, m.new(slot, name="own1"), symmetric="W")
 
-    with pytest.raises(ModelError, match="runs .*other"):
+    with pytest.raises(ModelError, match=r"runs .*other"):
         _declared(setup)
 
 

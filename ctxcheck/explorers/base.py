@@ -53,8 +53,8 @@ class Stats:
 
     def to_json(self) -> dict[str, object]:
         """The contract's ``stats`` object (with ``estimate_remaining`` added, and
-        ``jobs``, ``reruns``, ``redundant``, ``handoffs`` for a split search,
-        ``reduction`` where a search states one)."""
+        and ``reduction``, and ``jobs``, ``reruns``, ``redundant``, ``handoffs``
+        for a split search)."""
         out: dict[str, object] = {
             "executions": self.executions,
             "blocked": self.blocked,
@@ -62,12 +62,11 @@ class Stats:
             "steps": self.steps,
             "seconds": round(self.seconds, 3),
             "estimate_remaining": self.estimate_remaining,
+            "reduction": self.reduction,
         }
         if self.jobs is not None:
             out.update(jobs=self.jobs, reruns=self.reruns, redundant=self.redundant,
                        handoffs=self.handoffs)  # fmt: skip
-        if self.reduction is not None:
-            out["reduction"] = self.reduction
         return out
 
 
