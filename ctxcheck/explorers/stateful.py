@@ -84,6 +84,8 @@ class StatefulExplorer(Explorer):
         #: fingerprint -> the sleep set its state was explored with (canonical thread ids)
         self.table: dict[bytes, frozenset[int]] = {}
         self.stats.states = 0
+        #: the distinct sleep sets stored, so that equal ones are one object
+        self._sets: dict[frozenset[int], frozenset[int]] = {}
         #: fingerprints of the states a violation ended in
         self._bad: set[bytes] = set()
         self._frames: list[_Frame] = []
@@ -146,6 +148,7 @@ class StatefulExplorer(Explorer):
             self._bad.add(key)
             return None
         canon = frozenset(perm.get(q, q) for q in sleep)
+        canon = self._sets.setdefault(canon, canon)  # one object per distinct sleep set
         stored = self.table.get(key)
         enabled = [] if ex.finished else ex.enabled()
         if stored is None:
@@ -155,7 +158,8 @@ class StatefulExplorer(Explorer):
         else:
             if stored <= canon:
                 return None
-            self.table[key] = stored & canon
+            both = stored & canon
+            self.table[key] = self._sets.setdefault(both, both)
             todo = [t for t in enabled if perm.get(t, t) in stored and t not in sleep]
         if not todo:
             self._blocked = bool(enabled) and stored is None

@@ -64,10 +64,7 @@ def setup(m: Machine, cfg: Config) -> PerfSystem:
     for i in range(cfg["openers"]):
         cpu = s.cpus[i + 1] if i + 1 < len(s.cpus) else None
         mon = new_task(m, s, f"M{i}", cpu, current=cpu is not None)
-        # the openers on untracked CPUs are interchangeable (each owns its
-        # monitor task); an opener on a CPU of its own is not one of them
-        group = "openers" if cpu is None else None
-        m.spawn(f"open{i}", opener, s, target, cpu=cpu, task=mon, symmetric=group)
+        m.spawn(f"open{i}", opener, s, target, cpu=cpu, task=mon)
     if cfg["switches"]:
         m.spawn(
             "sched@cpu0", scheduler, s, cpu0, target, other, cfg["switches"], cpu=cpu0, irq=True
