@@ -54,6 +54,9 @@ _ITERATORS = frozenset({"enumerate", "zip", "map", "filter", "reversed"})
 class _Canon:
     """Turns values into nested tuples of plain data, deterministically."""
 
+    #: where this walk's numbers of shared values start (see :mod:`ctxcheck.symmetry`)
+    offset = 0
+
     def __init__(self) -> None:
         self.seen: dict[int, int] = {}
         #: keeps walked objects alive so their ids are not reused mid-walk
@@ -93,7 +96,7 @@ class _Canon:
         ref = self.seen.get(key)
         if ref is not None:
             return ("ref", ref)
-        self.seen[key] = len(self.seen)
+        self.seen[key] = self.offset + len(self.seen)
         self.keep.append(x)
         if isinstance(x, tuple | list):
             return (type(x).__name__, tuple(self.value(v) for v in x))
@@ -166,7 +169,9 @@ class _Canon:
             if frame is None:
                 break
             code = frame.f_code
-            local = tuple((k, self.value(v)) for k, v in frame.f_locals.items())
+            # by name: the locals dict of a frame asked before keeps the order
+            # its names were first bound in, so the same state would read two ways
+            local = tuple((k, self.value(v)) for k, v in sorted(frame.f_locals.items()))
             where = (code.co_filename, code.co_firstlineno, code.co_name, frame.f_lasti)
             out.append((*where, local, *self._stack(gen)))
             gen = getattr(gen, "gi_yieldfrom", None)
@@ -186,7 +191,11 @@ def _thread_state(t: Thread, canon: _Canon) -> Any:
 def state_of(machine: Machine, state: Any) -> tuple[Any, ...]:
     """The canonical description of a machine and the model's state object."""
     canon = _Canon()
-    objects = tuple(obj.canonical(canon) for obj in machine.objects)
+    # each object with its id: objects are created in schedule order, so by
+    # position alone two states whose threads allocated in another order,
+    # with the values swapped, would read the same
+    by_oid = machine.by_oid
+    objects = tuple((oid, by_oid[oid].canonical(canon)) for oid in sorted(by_oid))
     cpus = tuple(-1 if c._handler is None else c._handler.tid for c in machine.cpus)
     threads = tuple(_thread_state(t, canon) for t in machine.threads)
     return (objects, cpus, threads, len(machine.unstarted), canon.value(state))

@@ -168,6 +168,9 @@ class Machine:
         self.rcu = SharedObject(self, "rcu")
         self.cpus: list[CPU] = [CPU(self, i) for i in range(cpus)]
         self._task_threads: dict[int, Thread] = {}
+        #: declared symmetry groups (``spawn(..., symmetric=NAME)``): per group,
+        #: each member with its function and arguments (see :mod:`ctxcheck.symmetry`)
+        self.symmetric: dict[str, list[tuple[Thread, ThreadFunc, tuple[Any, ...]]]] = {}
         #: set by the runtime: index of the step being executed
         self.step = 0
 
@@ -225,14 +228,23 @@ class Machine:
         task: Any = None,
         irq: bool = False,
         parent: int | None = None,
+        symmetric: str | None = None,
     ) -> Thread:
         """Create a thread running ``func(k, *args)``.
 
         ``cpu`` binds it to a CPU; ``task`` is the task struct it runs as
         (``current``). With ``irq=True`` it is an interrupt thread of ``cpu``.
+        ``symmetric`` names a group of interchangeable threads (spawned in
+        setup, same function, arguments equal but for objects each owns):
+        the stateful explorers then explore one of each permutation of the
+        group's members (:mod:`ctxcheck.symmetry`).
         """
         if irq and cpu is None:
             raise ValueError(f"interrupt thread {name!r} needs a cpu")
+        if symmetric is not None and self.creator is not None:
+            raise ValueError(
+                f"thread {name!r}: symmetric threads are spawned by setup, not by a step"
+            )
         tid = len(self.threads)
         key = self._creation_key()
         done = SharedObject(self, f"{name}.done")
@@ -242,6 +254,8 @@ class Machine:
         if task is not None and not irq:
             self._task_threads[id(task)] = thread
         self.unstarted.append((thread, func, args))
+        if symmetric is not None:
+            self.symmetric.setdefault(symmetric, []).append((thread, func, args))
         return thread
 
     def spawn_thread(

@@ -171,7 +171,7 @@ class Result:
         return (
             f"{self.model}: {how} ({self.bounds_text()}; {self.explorer}: "
             f"{s.executions} executions, {s.blocked} blocked, {s.steps} steps, "
-            f"{s.seconds:.2f}s)"
+            f"{s.seconds:.2f}s{'; ' + s.reduction if s.reduction else ''})"
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from ctxcheck.minimize import SHORTEST, minimize
 from ctxcheck.options import Bounds
 from ctxcheck.runtime import Execution
 
-EXHAUSTIVE = ["naive", "dpor", "odpor", "bfs", "bounded"]
+EXHAUSTIVE = ["naive", "dpor", "odpor", "bfs", "bounded", "stateful"]
 SAMPLING = ["random", "pct"]
 ALL = EXHAUSTIVE + SAMPLING
 LOST_UPDATE = "examples.lost_update"
@@ -150,10 +150,10 @@ def test_cli_json_statistics_are_uniform(explorer: str, capsys: pytest.CaptureFi
     out = json.loads(capsys.readouterr().out)
     # the contract's keys, and the one it added (DESIGN.md: stats may gain keys)
     contract = {"executions", "blocked", "states", "steps", "seconds"}
-    assert set(out["stats"]) == contract | {"estimate_remaining"}
+    assert set(out["stats"]) == contract | {"estimate_remaining", "reduction"}
     assert out["explorer"] == explorer
     assert out["stats"]["executions"] > 0
-    assert (out["stats"]["states"] is not None) == (explorer == "bfs")
+    assert (out["stats"]["states"] is not None) == (explorer in ("bfs", "stateful"))
     assert status == (3 if explorer in SAMPLING else 0)
 
 

@@ -16,6 +16,7 @@ from ctxcheck.explorers.naive import NaiveExplorer
 from ctxcheck.explorers.odpor import OdporExplorer
 from ctxcheck.explorers.pct import PctExplorer
 from ctxcheck.explorers.randomwalk import RandomExplorer
+from ctxcheck.explorers.stateful import StatefulExplorer
 from ctxcheck.model import Config, Model
 from ctxcheck.options import Bounds, Options
 
@@ -27,6 +28,7 @@ EXPLORERS: dict[str, type[Explorer]] = {
     "random": RandomExplorer,
     "pct": PctExplorer,
     "odpor": OdporExplorer,
+    "stateful": StatefulExplorer,
 }
 
 

@@ -47,10 +47,14 @@ class Stats:
     reruns: int | None = None
     redundant: int | None = None
     handoffs: int | None = None
+    #: the reductions a search used beyond its own (``symmetry of openers (3 threads)``);
+    #: None: none to state
+    reduction: str | None = None
 
     def to_json(self) -> dict[str, object]:
         """The contract's ``stats`` object (with ``estimate_remaining`` added, and
-        ``jobs``, ``reruns``, ``redundant``, ``handoffs`` for a split search)."""
+        and ``reduction``, and ``jobs``, ``reruns``, ``redundant``, ``handoffs``
+        for a split search)."""
         out: dict[str, object] = {
             "executions": self.executions,
             "blocked": self.blocked,
@@ -58,6 +62,7 @@ class Stats:
             "steps": self.steps,
             "seconds": round(self.seconds, 3),
             "estimate_remaining": self.estimate_remaining,
+            "reduction": self.reduction,
         }
         if self.jobs is not None:
             out.update(jobs=self.jobs, reruns=self.reruns, redundant=self.redundant,

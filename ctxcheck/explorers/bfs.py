@@ -21,6 +21,13 @@ time, so a single execution is alive besides the parent's replay.
 ``stats.executions`` counts these replays (one per edge of the state graph
 explored), ``stats.states`` the distinct states. BENCHMARKS.md gives the
 measured memory per stored state.
+
+Under a symmetry the model declares (``spawn(..., symmetric=...)``, see
+:mod:`ctxcheck.symmetry`) a state is stored by the fingerprint of its
+canonical image, so one state of each permutation class is expanded
+(``symmetry=False`` turns it off). Symmetric states are as far from the
+initial state as each other, so the counterexamples stay shortest; they are
+the schedules run, concrete and replayable as they are.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from ctxcheck.explorers.base import Explorer, Schedule
 from ctxcheck.explorers.path import follow
 from ctxcheck.fingerprint import fingerprint
 from ctxcheck.runtime import Execution
+from ctxcheck.symmetry import Symmetry
 
 
 def pack(schedule: Schedule) -> bytes:
@@ -51,12 +59,19 @@ class BfsExplorer(Explorer):
     """Breadth-first search with state merging; shortest counterexamples."""
 
     name = "bfs"
+    knobs = ("symmetry",)
+    #: use the model's declared symmetry (``spawn(..., symmetric=...)``)
+    symmetry: bool = True
 
     def search(self) -> bool:
         start = self.execution()
+        sym = Symmetry.of(start) if self.symmetry else None
+        if sym is not None:
+            self.stats.reduction = sym.describe()
+        self._key = fingerprint if sym is None else (lambda ex: sym.canonical(ex)[0])
         #: fingerprints of every state reached (kept as attributes so that
         #: their memory can be measured)
-        self.visited = {fingerprint(start)}
+        self.visited = {self._key(start)}
         self.stats.states = 1
         if start.finished:
             self.finish(start)
@@ -67,7 +82,7 @@ class BfsExplorer(Explorer):
                 return False
             prefix = unpack(self.frontier.popleft())
             for child in self._successors(prefix):
-                key = fingerprint(child)
+                key = self._key(child)
                 if key in self.visited:
                     continue
                 self.visited.add(key)

@@ -28,7 +28,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ctxcheck.kernel import Kernel, Steps
 from ctxcheck.machine import Machine
@@ -117,6 +117,9 @@ class Program:
     invariant: tuple[int, int, int] | None = None
     #: 0: ``spin`` blocks (the wait primitives); N > 0: it is a loop of at most N loads
     spin_retries: int = 0
+    #: the first this many threads (with one body) are declared a symmetric group
+    #: (``spawn(..., symmetric="T")``, see :func:`symmetric_programs`)
+    symmetric: int = 0
 
     def __repr__(self) -> str:
         lines = [f"Program(final c0 != {self.final_bad}"]
@@ -125,6 +128,8 @@ class Program:
             lines[0] += f", invariant c{a} + c{b} != {s}"
         if self.spin_retries:
             lines[0] += f", spin as a loop of {self.spin_retries} loads"
+        if self.symmetric:
+            lines[0] += f", T0..T{self.symmetric - 1} symmetric"
         lines[0] += ")"
         for i, body in enumerate(self.threads):
             lines.append(f"  T{i}: " + "; ".join(map(repr, body)))
@@ -163,7 +168,12 @@ class Program:
         if self.spin_retries:
             state.gave_up = [m.new(giveup, name=f"gave_up{i}") for i in range(len(self.threads))]
         for i, body in enumerate(self.threads):
-            m.spawn(f"T{i}", _run, state, body, i)
+            gave = state.gave_up[i] if self.spin_retries else None
+            if i < self.symmetric:
+                assert body == self.threads[0], "symmetric threads run one body"
+                m.spawn(f"T{i}", _run, state, self.threads[0], gave, symmetric="T")
+            else:
+                m.spawn(f"T{i}", _run, state, body, gave)
         return state
 
     def _final(self, m: Machine, s: _State) -> str | None:
@@ -243,13 +253,14 @@ def _no_leak(m: Machine, s: _State) -> str | None:
     return f"leaked {', '.join(leaked)}" if leaked else None
 
 
-def _run(k: Kernel, s: _State, body: Sequence[Instr], tid: int = 0) -> Steps:
+def _run(k: Kernel, s: _State, body: Sequence[Instr], gave: giveup | None = None) -> Steps:
     reg = 0
     try:
         for ins in body:
             reg = yield from _exec(k, s, ins, reg)
     except _GaveUp as gave_up:
-        yield k.store(s.gave_up[tid].what, gave_up.args[0])
+        assert gave is not None
+        yield k.store(gave.what, gave_up.args[0])
 
 
 def _exec(k: Kernel, s: _State, ins: Instr, reg: int) -> Steps:
@@ -356,6 +367,25 @@ def programs(
     """
     from hypothesis import strategies as st
 
+    instr = _instructions(st)
+
+    @st.composite
+    def build(draw: DrawFn) -> Program:
+        n = draw(st.integers(min_threads, max_threads))
+        threads = [draw(st.lists(instr, min_size=1, max_size=max_instructions)) for _ in range(n)]
+        inv = None
+        if invariants and draw(st.booleans()):
+            small = st.integers(0, 2)
+            inv = (draw(small), draw(small), draw(st.integers(1, 4)))
+        prog = Program(tuple(map(tuple, threads)), draw(st.integers(0, 3)), inv)
+        return _fit(prog, max_interleavings)
+
+    strategy: SearchStrategy[Program] = build()
+    return strategy
+
+
+def _instructions(st: Any) -> SearchStrategy[Instr]:
+    """Every instruction of :func:`programs`, as one strategy."""
     small = st.integers(0, 2)
     simple = st.one_of(
         st.builds(lambda c: Instr("load", (c,)), small),
@@ -381,20 +411,8 @@ def programs(
         st.integers(0, 1),
         st.lists(simple, min_size=1, max_size=2),
     )
-    instr = st.one_of(simple, simple, other, locked)
-
-    @st.composite
-    def build(draw: DrawFn) -> Program:
-        n = draw(st.integers(min_threads, max_threads))
-        threads = [draw(st.lists(instr, min_size=1, max_size=max_instructions)) for _ in range(n)]
-        inv = None
-        if invariants and draw(st.booleans()):
-            inv = (draw(small), draw(small), draw(st.integers(1, 4)))
-        prog = Program(tuple(map(tuple, threads)), draw(st.integers(0, 3)), inv)
-        return _fit(prog, max_interleavings)
-
-    strategy: SearchStrategy[Program] = build()
-    return strategy
+    instr: SearchStrategy[Instr] = st.one_of(simple, simple, other, locked)
+    return instr
 
 
 def _fit(prog: Program, limit: int) -> Program:
@@ -447,6 +465,74 @@ def spin_programs(
 
     strategy: SearchStrategy[Program] = build()
     return strategy
+
+
+def symmetric_programs(
+    max_members: int = 3, max_others: int = 1, max_instructions: int = 3,
+    max_interleavings: int = 300, spin: bool = True,
+) -> SearchStrategy[Program]:  # fmt: skip
+    """Programs whose first 2..``max_members`` threads run one body, declared symmetric.
+
+    Up to ``max_others`` further threads run bodies of their own. The body
+    draws from every instruction of :func:`programs` (and spin-waits, with
+    ``spin``; a program with one is drawn as a bounded retry loop as often as
+    a blocking wait, so owned give-up notes are exercised too). Members
+    share every object but the give-up note each owns.
+    """
+    from hypothesis import strategies as st
+
+    small = st.integers(0, 2)
+    instr = _instructions(st)
+    if spin:
+        waits = st.builds(lambda c, v, f: Instr("spin", (c, v, f)), small, small,
+                          st.integers(0, 1))  # fmt: skip
+        instr = st.one_of(instr, waits)
+
+    @st.composite
+    def build(draw: DrawFn) -> Program:
+        members = draw(st.integers(2, max_members))
+        body = tuple(draw(st.lists(instr, min_size=1, max_size=max_instructions)))
+        others = [
+            tuple(draw(st.lists(instr, min_size=1, max_size=max_instructions)))
+            for _ in range(draw(st.integers(0, max_others)))
+        ]
+        inv = None
+        if draw(st.booleans()):
+            inv = (draw(small), draw(small), draw(st.integers(1, 4)))
+        waits_in = any(i.op == "spin" for t in (body, *others) for i in _flat(t))
+        retries = SPIN_STEPS - 1 if waits_in and draw(st.booleans()) else 0
+        threads = (body,) * members + tuple(others)
+        prog = Program(threads, draw(st.integers(0, 3)), inv, retries, members)
+        return _fit_symmetric(prog, max_interleavings)
+
+    strategy: SearchStrategy[Program] = build()
+    return strategy
+
+
+def _flat(body: Sequence[Instr]) -> list[Instr]:
+    return [x for i in body for x in (i, *_flat(i.body))]
+
+
+def _fit_symmetric(prog: Program, limit: int) -> Program:
+    """Shorten the members' body (all alike), then the others, until small enough."""
+    threads = [list(t) for t in prog.threads]
+    k = prog.symmetric
+    while prog.interleavings() > limit:
+        longest = max(range(k, len(threads)), key=lambda i: len(threads[i]), default=None)
+        if longest is not None and len(threads[longest]) > len(threads[0]):
+            threads[longest].pop()
+        elif len(threads[0]) > 1:
+            shorter = threads[0][:-1]
+            threads[:k] = [list(shorter) for _ in range(k)]
+        elif longest is not None and len(threads[longest]) > 1:
+            threads[longest].pop()
+        elif len(threads) > k:
+            threads.pop()
+        else:
+            break
+        prog = replace(prog, threads=tuple(map(tuple, threads)))
+    body = tuple(threads[0])
+    return replace(prog, threads=(body,) * k + tuple(map(tuple, threads[k:])))
 
 
 def as_spin_loop(program: Program, retries: int = SPIN_STEPS - 1) -> Program:

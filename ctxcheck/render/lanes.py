@@ -350,7 +350,10 @@ def _box(svg: _Svg, e: Event, n: int, lane: Lane, row: int, mark: _Mark) -> None
     svg.text(svg.mid, x + 6, y + 17, _fit(e.where(), w - 12), "func", title=title)
     lines = textwrap.wrap(e.text, max(int((w - 12) / CHAR_W), 8)) or [""]
     room = 1 if n > 1 else 2
-    if len(lines) > room:
+    main, weak, note = e.text.partition("  [")
+    if weak and room == 2:  # under lkmm: what the weak memory did gets its own line
+        lines = [_fit(main, w - 12), _fit(note.rstrip("]"), w - 12)]
+    elif len(lines) > room:
         lines = [*lines[: room - 1], _fit(" ".join(lines[room - 1 :]), w - 12)]
     cls = "bad" if mark.bad else ""
     for i, line in enumerate(lines):

@@ -187,7 +187,7 @@ def setup(m: Machine, cfg: Config) -> State:
     for i in range(cfg["openers"]):
         counter = m.new(perf_counter, name=f"counter{i}")
         counters.append(counter)
-        m.spawn(f"open{i}", opener, task, counter, PUBLISH.get(cfg.variant))
+        m.spawn(f"open{i}", opener, task, counter, PUBLISH.get(cfg.variant), symmetric="openers")
     return State(task, counters)
 
 
