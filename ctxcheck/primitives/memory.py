@@ -79,7 +79,7 @@ class CellOp(Op):
         self.cell = cell
 
     def footprint(self, m: StepMachine, t: StepThread) -> Footprint:
-        if self.access != READ and self.is_weak(m):
+        if m.weak is not None and self.access != READ and self.cell.owner is not None:
             return access(self.cell, WRITE)  # under lkmm no two writes commute
         return access(self.cell, self.access)
 
@@ -91,14 +91,16 @@ class CellOp(Op):
         return self.cell
 
     def branches(self, m: StepMachine, t: StepThread) -> int:
-        if self.is_weak(m):
-            return len(m.weak.options(self, t))
+        weak = m.weak  # the hot path of every explorer: one test under sc
+        if weak is not None and self.cell.owner is not None:
+            return len(weak.options(self, t))
         return 1
 
     def run(self, m: StepMachine, t: StepThread, branch: int) -> Any:
         check_alive(self.cell, self.name)
-        if self.is_weak(m):
-            return m.weak.perform(self, t, branch)
+        weak = m.weak
+        if weak is not None and self.cell.owner is not None:
+            return weak.perform(self, t, branch)
         return self.apply(self.cell)
 
     def apply(self, cell: Cell) -> Any:
