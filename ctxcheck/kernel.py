@@ -53,6 +53,9 @@ from ctxcheck.primitives.locks import Acquire, Lock, Mutex, MutexLock, MutexUnlo
 from ctxcheck.primitives.memory import (
     AtomicAdd,
     AtomicAddReturn,
+    AtomicAddReturnAcquire,
+    AtomicAddReturnRelaxed,
+    AtomicAddReturnRelease,
     AtomicDec,
     AtomicDecAndTest,
     AtomicInc,
@@ -62,6 +65,9 @@ from ctxcheck.primitives.memory import (
     AtomicSub,
     Cell,
     Cmpxchg,
+    CmpxchgAcquire,
+    CmpxchgRelaxed,
+    CmpxchgRelease,
     Load,
     LoadAcquire,
     RcuAssignPointer,
@@ -71,6 +77,9 @@ from ctxcheck.primitives.memory import (
     StoreRelease,
     WriteOnce,
     Xchg,
+    XchgAcquire,
+    XchgRelaxed,
+    XchgRelease,
 )
 from ctxcheck.primitives.observation import Judge, Observe
 from ctxcheck.primitives.rcu import RcuGracePeriod, RcuReadLock, RcuReadUnlock
@@ -193,6 +202,30 @@ class Kernel:
         """``xchg``: stores ``new`` and returns the old value."""
         return Xchg(cell, new)
 
+    def cmpxchg_relaxed(self, cell: Cell, old: Any, new: Any) -> Op:
+        """``cmpxchg_relaxed``: :meth:`cmpxchg` without ordering (under lkmm)."""
+        return CmpxchgRelaxed(cell, old, new)
+
+    def cmpxchg_acquire(self, cell: Cell, old: Any, new: Any) -> Op:
+        """``cmpxchg_acquire``: a successful one orders later accesses after it."""
+        return CmpxchgAcquire(cell, old, new)
+
+    def cmpxchg_release(self, cell: Cell, old: Any, new: Any) -> Op:
+        """``cmpxchg_release``: a successful one orders earlier accesses before it."""
+        return CmpxchgRelease(cell, old, new)
+
+    def xchg_relaxed(self, cell: Cell, new: Any) -> Op:
+        """``xchg_relaxed``: :meth:`xchg` without ordering (under lkmm)."""
+        return XchgRelaxed(cell, new)
+
+    def xchg_acquire(self, cell: Cell, new: Any) -> Op:
+        """``xchg_acquire``: orders later accesses after it."""
+        return XchgAcquire(cell, new)
+
+    def xchg_release(self, cell: Cell, new: Any) -> Op:
+        """``xchg_release``: orders earlier accesses before it."""
+        return XchgRelease(cell, new)
+
     def atomic_read(self, cell: Cell) -> Op:
         """``atomic_read(v)``."""
         return AtomicRead(cell)
@@ -229,6 +262,18 @@ class Kernel:
     def atomic_add_return(self, cell: Cell, delta: int) -> Op:
         """``atomic_add_return(i, v)``."""
         return AtomicAddReturn(cell, delta)
+
+    def atomic_add_return_relaxed(self, cell: Cell, delta: int) -> Op:
+        """``atomic_add_return_relaxed(i, v)``: no ordering (under lkmm)."""
+        return AtomicAddReturnRelaxed(cell, delta)
+
+    def atomic_add_return_acquire(self, cell: Cell, delta: int) -> Op:
+        """``atomic_add_return_acquire(i, v)``."""
+        return AtomicAddReturnAcquire(cell, delta)
+
+    def atomic_add_return_release(self, cell: Cell, delta: int) -> Op:
+        """``atomic_add_return_release(i, v)``."""
+        return AtomicAddReturnRelease(cell, delta)
 
     def atomic_dec_and_test(self, cell: Cell) -> Op:
         """``atomic_dec_and_test(v)``: true when it reached zero."""

@@ -32,6 +32,9 @@ from ctxcheck.lkmm.relation import Rel
 from ctxcheck.primitives.heap import Struct, field
 
 LOCS = ("x", "y")
+#: an RMW's order, as ctxcheck.lkmm.ops spells it, and the kernel name's suffix
+ORDERS = ("mb", "mb", "once", "acquire", "release")
+SUFFIX = {"mb": "", "once": "_relaxed", "acquire": "_acquire", "release": "_release"}
 Instr = tuple[Any, ...]
 
 
@@ -63,11 +66,11 @@ def random_program(rng: random.Random) -> list[list[Instr]]:
             elif kind == "f":
                 body.append(("f", rng.choice(("mb", "wmb", "rmb"))))
             elif kind == "xchg":
-                body.append(("xchg", loc, rng.randint(1, 2)))
+                body.append(("xchg", loc, rng.randint(1, 2), rng.choice(ORDERS)))
             elif kind == "inc":
                 body.append(("inc", loc))
             else:
-                body.append(("cas", loc, rng.randint(0, 1), rng.randint(1, 2)))
+                body.append(("cas", loc, rng.randint(0, 1), rng.randint(1, 2), rng.choice(ORDERS)))
         threads.append(body)
     return threads
 
@@ -86,11 +89,11 @@ def engine_thread(k: Any, s: shared, body: list[Instr]) -> Generator[Any, Any, t
         elif ins[0] == "f":
             yield {"mb": k.smp_mb, "wmb": k.smp_wmb, "rmb": k.smp_rmb}[ins[1]]()
         elif ins[0] == "xchg":
-            got.append((yield k.xchg(cell, ins[2])))
+            got.append((yield getattr(k, "xchg" + SUFFIX[ins[3]])(cell, ins[2])))
         elif ins[0] == "inc":
             yield k.atomic_inc(cell)
         else:
-            got.append((yield k.cmpxchg(cell, ins[2], ins[3])))
+            got.append((yield getattr(k, "cmpxchg" + SUFFIX[ins[4]])(cell, ins[2], ins[3])))
     return tuple(got)
 
 
@@ -138,7 +141,8 @@ def reference_thread(body: list[Instr]) -> Callable[[], Generator[Any, Any, tupl
                 yield ops.Fence(ins[1])
             elif ins[0] == "xchg":
                 new = ins[2]
-                got.append((yield ops.Rmw(f"s.{ins[1]}", lambda old, new=new: new, order="mb")))
+                rmw = ops.Rmw(f"s.{ins[1]}", lambda old, new=new: new, order=ins[3])
+                got.append((yield rmw))
             elif ins[0] == "inc":
                 yield ops.Rmw(f"s.{ins[1]}", lambda old: old + 1, order="noreturn")
             else:
@@ -148,7 +152,7 @@ def reference_thread(body: list[Instr]) -> Callable[[], Generator[Any, Any, tupl
                         yield ops.Rmw(
                             f"s.{ins[1]}",
                             lambda old, e=expect, n=new: n if old == e else None,
-                            order="mb",
+                            order=ins[4],
                         )
                     )
                 )
@@ -388,3 +392,39 @@ def test_bad_memory_model_options_exit_2(tmp_path: Any) -> None:
     assert "does not run under --memory-model lkmm" in refused.stderr
     split = _cli("check", "mp.py", "--memory-model", "lkmm", "--jobs", "2", cwd=tmp_path)
     assert split.returncode == 2 and "runs in one process" in split.stderr
+
+
+def cas_publisher(k: Any, r: root, how: str) -> Generator[Any, Any, None]:
+    o = yield k.kmalloc(box, data=42)
+    if "wmb" in how:
+        yield k.smp_wmb()
+    cas = k.cmpxchg_relaxed if "relaxed" in how else k.cmpxchg
+    yield cas(r.ptr, None, o)
+
+
+def cas_setup(m: Any, cfg: Any) -> root:
+    r = m.new(root, name="r")
+    m.spawn("pub", cas_publisher, r, cfg.variant)
+    m.spawn("sub", subscriber, r)
+    return r
+
+
+CAS_PUBLISH = Model(
+    name="cas_publish",
+    setup=cas_setup,
+    variants=tuple(Variant(v) for v in ("full", "full-wmb", "relaxed", "relaxed-wmb")),
+)
+
+
+@pytest.mark.parametrize(
+    ("variant", "holds"),
+    [("full", True), ("full-wmb", True), ("relaxed", False), ("relaxed-wmb", True)],
+)
+def test_a_relaxed_cmpxchg_needs_the_barrier_a_full_one_does_not(variant: str, holds: bool) -> None:
+    """The shapes of docs/reviewing-barriers.md, as a model: ctx-publish+relaxed+nowmb+oncereader
+    is Sometimes, the others Never."""
+    result = ctxcheck.check(CAS_PUBLISH, variant=variant, memory_model="lkmm")
+    assert (result.verdict == "holds") is holds, result.summary()
+    if not holds:
+        result.assert_violates("memory_safety")
+    assert ctxcheck.check(CAS_PUBLISH, variant=variant).verdict == "holds"

@@ -86,6 +86,15 @@ class _Uninitialised:
 #: what a word of newly allocated memory holds before its initialising store
 UNINIT: Any = _Uninitialised()
 
+#: an RMW's order -> the tags of its read and its write (``mb`` adds fences)
+_RMW_TAGS = {
+    "mb": ("once", "once"),
+    "once": ("once", "once"),
+    "acquire": ("acquire", "once"),
+    "release": ("once", "release"),
+    "noreturn": ("noreturn", "once"),
+}
+
 #: thread numbers of the LKMM graph for threads on no CPU start here
 UNBOUND_BASE = 1000
 
@@ -305,7 +314,7 @@ class WeakMemory:
             self._see(t, loc, source)
             self._got_value(t, result, r)
             return result
-        rtag, wtag = ("noreturn", "once") if order == "noreturn" else ("once", "once")
+        rtag, wtag = _RMW_TAGS[order]
         if order == "mb":
             self._emit(t, Kind.F, "mb", None, None, label)
         r = self._emit(t, Kind.R, rtag, loc, old, label, rmw=True)

@@ -370,3 +370,81 @@ class AtomicIncNotZero(CellOp):
             return False
         cell._value += 1
         return True
+
+
+# -- the _relaxed / _acquire / _release forms (linux-kernel.def) -----------------
+# Under sequential consistency each is its fully ordered form; under lkmm
+# ``lkmm_tag`` gives the read (acquire) or the write (release) its order, and
+# none of them has the full barriers of the plain form.
+
+
+class CmpxchgRelaxed(Cmpxchg):
+    """``cmpxchg_relaxed(p, old, new)``: no ordering."""
+
+    __slots__ = ()
+    name = "cmpxchg_relaxed"
+    lkmm_tag = "once"
+
+
+class CmpxchgAcquire(Cmpxchg):
+    """``cmpxchg_acquire(p, old, new)``: its read, when it succeeds, is an acquire."""
+
+    __slots__ = ()
+    name = "cmpxchg_acquire"
+    lkmm_tag = "acquire"
+
+
+class CmpxchgRelease(Cmpxchg):
+    """``cmpxchg_release(p, old, new)``: its write is a release."""
+
+    __slots__ = ()
+    name = "cmpxchg_release"
+    lkmm_tag = "release"
+
+
+class XchgRelaxed(Xchg):
+    """``xchg_relaxed(p, new)``."""
+
+    __slots__ = ()
+    name = "xchg_relaxed"
+    lkmm_tag = "once"
+
+
+class XchgAcquire(Xchg):
+    """``xchg_acquire(p, new)``."""
+
+    __slots__ = ()
+    name = "xchg_acquire"
+    lkmm_tag = "acquire"
+
+
+class XchgRelease(Xchg):
+    """``xchg_release(p, new)``."""
+
+    __slots__ = ()
+    name = "xchg_release"
+    lkmm_tag = "release"
+
+
+class AtomicAddReturnRelaxed(AtomicAddReturn):
+    """``atomic_add_return_relaxed(i, v)``."""
+
+    __slots__ = ()
+    name = "atomic_add_return_relaxed"
+    lkmm_tag = "once"
+
+
+class AtomicAddReturnAcquire(AtomicAddReturn):
+    """``atomic_add_return_acquire(i, v)``."""
+
+    __slots__ = ()
+    name = "atomic_add_return_acquire"
+    lkmm_tag = "acquire"
+
+
+class AtomicAddReturnRelease(AtomicAddReturn):
+    """``atomic_add_return_release(i, v)``."""
+
+    __slots__ = ()
+    name = "atomic_add_return_release"
+    lkmm_tag = "release"
