@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from ctxcheck.errors import PropertyViolated
 from ctxcheck.events import relpath
 from ctxcheck.machine import Thread
-from ctxcheck.primitives.barriers import Fence
+from ctxcheck.ordering import MemoryOrdering
 from ctxcheck.primitives.base import Op, SharedObject
 from ctxcheck.primitives.choice import Choose
 from ctxcheck.primitives.cpu import (
@@ -53,9 +53,6 @@ from ctxcheck.primitives.locks import Acquire, Lock, Mutex, MutexLock, MutexUnlo
 from ctxcheck.primitives.memory import (
     AtomicAdd,
     AtomicAddReturn,
-    AtomicAddReturnAcquire,
-    AtomicAddReturnRelaxed,
-    AtomicAddReturnRelease,
     AtomicDec,
     AtomicDecAndTest,
     AtomicInc,
@@ -65,21 +62,9 @@ from ctxcheck.primitives.memory import (
     AtomicSub,
     Cell,
     Cmpxchg,
-    CmpxchgAcquire,
-    CmpxchgRelaxed,
-    CmpxchgRelease,
     Load,
-    LoadAcquire,
-    RcuAssignPointer,
-    RcuDereference,
-    ReadOnce,
     Store,
-    StoreRelease,
-    WriteOnce,
     Xchg,
-    XchgAcquire,
-    XchgRelaxed,
-    XchgRelease,
 )
 from ctxcheck.primitives.observation import Judge, Observe
 from ctxcheck.primitives.rcu import RcuGracePeriod, RcuReadLock, RcuReadUnlock
@@ -102,8 +87,9 @@ class TaskStruct(Struct):
     exiting: Cell = field(False)
 
 
-class Kernel:
-    """One thread's view of the kernel: operations and helpers."""
+class Kernel(MemoryOrdering):
+    """One thread's view of the kernel: operations and helpers (the memory-ordering
+    ones in :class:`~ctxcheck.ordering.MemoryOrdering`)."""
 
     __slots__ = ("_thread",)
 
@@ -137,63 +123,6 @@ class Kernel:
         """Write a word: a plain store (``x = v``; ``WRITE_ONCE`` is :meth:`WRITE_ONCE`)."""
         return Store(cell, value)
 
-    def READ_ONCE(self, cell: Cell) -> Op:  # noqa: N802
-        """``READ_ONCE(x)``: a marked load (under SC the same as :meth:`load`)."""
-        return ReadOnce(cell)
-
-    def WRITE_ONCE(self, cell: Cell, value: Any) -> Op:  # noqa: N802
-        """``WRITE_ONCE(x, v)``: a marked store."""
-        return WriteOnce(cell, value)
-
-    def smp_load_acquire(self, cell: Cell) -> Op:
-        """``smp_load_acquire(p)``: later accesses are ordered after it."""
-        return LoadAcquire(cell)
-
-    def smp_store_release(self, cell: Cell, value: Any) -> Op:
-        """``smp_store_release(p, v)``: earlier accesses are ordered before it."""
-        return StoreRelease(cell, value)
-
-    def rcu_dereference(self, cell: Cell) -> Op:
-        """``rcu_dereference(p)``: a marked load of a pointer."""
-        return RcuDereference(cell)
-
-    def rcu_assign_pointer(self, cell: Cell, value: Any) -> Op:
-        """``rcu_assign_pointer(p, v)``: a release store of a pointer."""
-        return RcuAssignPointer(cell, value)
-
-    # -- barriers: no scheduling point; fences under --memory-model lkmm -------
-    def smp_mb(self) -> Op:
-        """``smp_mb()``: a full barrier."""
-        return Fence("smp_mb")
-
-    def smp_wmb(self) -> Op:
-        """``smp_wmb()``: orders earlier stores before later stores."""
-        return Fence("smp_wmb")
-
-    def smp_rmb(self) -> Op:
-        """``smp_rmb()``: orders earlier loads before later loads."""
-        return Fence("smp_rmb")
-
-    def smp_mb__before_atomic(self) -> Op:
-        """``smp_mb__before_atomic()``: makes the next non-value-returning atomic ordered."""
-        return Fence("smp_mb__before_atomic")
-
-    def smp_mb__after_atomic(self) -> Op:
-        """``smp_mb__after_atomic()``: makes the previous atomic fully ordered."""
-        return Fence("smp_mb__after_atomic")
-
-    def smp_mb__after_spinlock(self) -> Op:
-        """``smp_mb__after_spinlock()``: a full barrier after taking a lock."""
-        return Fence("smp_mb__after_spinlock")
-
-    def smp_mb__after_unlock_lock(self) -> Op:
-        """``smp_mb__after_unlock_lock()``: an unlock and the next lock order as smp_mb."""
-        return Fence("smp_mb__after_unlock_lock")
-
-    def barrier(self) -> Op:
-        """``barrier()``: a compiler barrier (orders nothing between CPUs)."""
-        return Fence("barrier")
-
     def cmpxchg(self, cell: Cell, old: Any, new: Any) -> Op:
         """``cmpxchg``: returns the value found, stores ``new`` if it was ``old``."""
         return Cmpxchg(cell, old, new)
@@ -201,30 +130,6 @@ class Kernel:
     def xchg(self, cell: Cell, new: Any) -> Op:
         """``xchg``: stores ``new`` and returns the old value."""
         return Xchg(cell, new)
-
-    def cmpxchg_relaxed(self, cell: Cell, old: Any, new: Any) -> Op:
-        """``cmpxchg_relaxed``: :meth:`cmpxchg` without ordering (under lkmm)."""
-        return CmpxchgRelaxed(cell, old, new)
-
-    def cmpxchg_acquire(self, cell: Cell, old: Any, new: Any) -> Op:
-        """``cmpxchg_acquire``: a successful one orders later accesses after it."""
-        return CmpxchgAcquire(cell, old, new)
-
-    def cmpxchg_release(self, cell: Cell, old: Any, new: Any) -> Op:
-        """``cmpxchg_release``: a successful one orders earlier accesses before it."""
-        return CmpxchgRelease(cell, old, new)
-
-    def xchg_relaxed(self, cell: Cell, new: Any) -> Op:
-        """``xchg_relaxed``: :meth:`xchg` without ordering (under lkmm)."""
-        return XchgRelaxed(cell, new)
-
-    def xchg_acquire(self, cell: Cell, new: Any) -> Op:
-        """``xchg_acquire``: orders later accesses after it."""
-        return XchgAcquire(cell, new)
-
-    def xchg_release(self, cell: Cell, new: Any) -> Op:
-        """``xchg_release``: orders earlier accesses before it."""
-        return XchgRelease(cell, new)
 
     def atomic_read(self, cell: Cell) -> Op:
         """``atomic_read(v)``."""
@@ -262,18 +167,6 @@ class Kernel:
     def atomic_add_return(self, cell: Cell, delta: int) -> Op:
         """``atomic_add_return(i, v)``."""
         return AtomicAddReturn(cell, delta)
-
-    def atomic_add_return_relaxed(self, cell: Cell, delta: int) -> Op:
-        """``atomic_add_return_relaxed(i, v)``: no ordering (under lkmm)."""
-        return AtomicAddReturnRelaxed(cell, delta)
-
-    def atomic_add_return_acquire(self, cell: Cell, delta: int) -> Op:
-        """``atomic_add_return_acquire(i, v)``."""
-        return AtomicAddReturnAcquire(cell, delta)
-
-    def atomic_add_return_release(self, cell: Cell, delta: int) -> Op:
-        """``atomic_add_return_release(i, v)``."""
-        return AtomicAddReturnRelease(cell, delta)
 
     def atomic_dec_and_test(self, cell: Cell) -> Op:
         """``atomic_dec_and_test(v)``: true when it reached zero."""
@@ -603,9 +496,10 @@ def _noting(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _note_what_is_built() -> None:
-    for name, value in list(vars(Kernel).items()):
+    for name in dir(Kernel):  # with what it inherits (ctxcheck.ordering)
+        value = getattr(Kernel, name)
         returns = getattr(value, "__annotations__", {}).get("return")
-        if callable(value) and returns in ("Op", "Steps"):
+        if not name.startswith("__") and callable(value) and returns in ("Op", "Steps"):
             setattr(Kernel, name, _noting(name, value))
 
 

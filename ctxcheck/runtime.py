@@ -30,6 +30,7 @@ from ctxcheck.machine import Machine, ObjectIds, Thread
 from ctxcheck.model import Config, Model, Property
 from ctxcheck.observe import PropertyReads, reads_into
 from ctxcheck.primitives.base import LOCKING, READ, RELEASE, Footprint, Op, describe
+from ctxcheck.stuck import deadlock_message, termination_message
 
 __all__ = ["MODEL_FAILURES", "Event", "Execution", "Found", "SearchState"]
 
@@ -37,9 +38,6 @@ __all__ = ["MODEL_FAILURES", "Event", "Execution", "Found", "SearchState"]
 #: ``sys.exit()`` (which would otherwise end ctxcheck itself with the model's
 #: status and no word); not KeyboardInterrupt, which is the user's
 MODEL_FAILURES: tuple[type[BaseException], ...] = (Exception, SystemExit)
-
-#: a termination whose last this many steps changed nothing is called a spin-wait
-SPIN_STEPS = 8
 
 
 class SearchState:
@@ -499,64 +497,19 @@ class Execution:
     def _check_end(self) -> None:
         if self._enabled:
             if self.steps >= self.max_steps:
-                self.violation = Found("termination", self._termination_message(), self.steps)
+                idle = [self.machine.threads[t].name for t in sorted(self._idle_tids)]
+                why = termination_message(self.max_steps, self._idle, idle)
+                self.violation = Found("termination", why, self.steps)
             return
         live = list(self.machine.live_threads())
         if live:
-            self.violation = Found("deadlock", self._deadlock_message(live), self.steps)
+            self.violation = Found("deadlock", deadlock_message(self.machine, live), self.steps)
             return
         for prop in self._finals:
             message = self._run_check(prop.name, prop.check)
             if message:
                 self.violation = Found(prop.name, message, self.steps)
                 return
-
-    def _termination_message(self) -> str:
-        """Why the step bound was hit: a spin-wait that never blocks, or a real livelock."""
-        head = f"the execution did not finish within {self.max_steps} steps: "
-        if self._idle >= SPIN_STEPS:
-            names = ", ".join(self.machine.threads[t].name for t in sorted(self._idle_tids))
-            return (
-                head + f"its last {self._idle} steps ({names}) changed nothing, a spin-wait "
-                f"looping while the thread it waits for is not run. Write the loop as "
-                f"`yield k.spin_until(lambda: <condition>)` or "
-                f"`yield k.smp_cond_load_acquire(cell, lambda val: <condition>)`: the "
-                f"thread then blocks until the condition holds (raising --max-steps would "
-                f"not help)"
-            )
-        return (
-            head + "its threads kept changing state (a retry loop that may never terminate: "
-            "a livelock), or the model is longer than the bound. If every loop is bounded, "
-            "raise --max-steps; if a loop only waits for another thread, write it with "
-            "k.spin_until"
-        )
-
-    def _deadlock_message(self, live: list[Thread]) -> str:
-        waits: dict[int, Thread | None] = {}
-        reasons = []
-        for t in live:
-            why, on = self._why_blocked(t)
-            waits[t.tid] = on
-            reasons.append(f"{t.name} {why}")
-        cycle = _find_cycle(waits, self.machine.threads)
-        text = "no thread can move: " + "; ".join(reasons)
-        if cycle:
-            text += ". Cycle: " + " -> ".join(t.name for t in cycle)
-        return text
-
-    def _why_blocked(self, t: Thread) -> tuple[str, Thread | None]:
-        m = self.machine
-        cpu = t.cpu
-        if cpu is not None and not m.runnable(t):
-            if cpu._handler is not None and cpu._handler is not t:
-                handler = m.threads[cpu._handler.tid]
-                return f"is interrupted on {cpu.name} by {handler.name}", handler
-            return (f"is not running: {cpu.name}.curr is {describe(cpu.curr._value)}", None)
-        op = t.pending
-        if op is None:
-            return "cannot take its step ?", None
-        why, on = op.blocked_why(m, t)
-        return why, None if on is None else m.threads[on.tid]
 
     def _begin_event(self, t: Thread, op: Op, preemption: bool) -> Event:
         where, own = model_frames(t)
@@ -608,21 +561,6 @@ class Execution:
         event.irqs_off = event.irqs_off or t._irqs_off
         event.in_irq = event.in_irq or t.in_irq
         self.events.append(event)
-
-
-def _find_cycle(waits: dict[int, Thread | None], threads: list[Thread]) -> list[Thread]:
-    """A closed wait-for cycle: ``[A, B, A]`` means A waits for B, which waits for A."""
-    for start in waits:
-        order: list[int] = []
-        cur: int | None = start
-        while cur is not None and cur in waits and cur not in order:
-            order.append(cur)
-            nxt = waits[cur]
-            cur = None if nxt is None else nxt.tid
-        if cur is not None and cur in order:
-            ring = [*order[order.index(cur) :], cur]
-            return [threads[tid] for tid in ring]
-    return []
 
 
 def _describe_exception(

@@ -72,7 +72,15 @@ KINDS: dict[str, set[str]] = {
     "task_oncpu_function_call": {"cross_call"},
     "smp_call_function_single": {"cross_call"},
     "choose": {"test"},
+    "READ_ONCE": {"load", "test"},
+    "rcu_dereference": {"load", "test", "call"},
+    "smp_wmb": {"smp_wmb"},
 }
+
+#: model helpers that are one step on a field: ``_ctxp(k, s, task)`` loads
+#: ``task->perf_counter_ctxp`` (plain, or READ_ONCE in the what-if variants)
+HELPER_STEPS = {"_ctxp": ("load", "perf_counter_ctxp")}
+_HELPER = re.compile(r"\b(" + "|".join(HELPER_STEPS) + r")\(")
 
 _PRIMITIVE = re.compile(r"\bk\.(\w+)\(")
 _CALL = re.compile(r"yield from (\w+)\(")
@@ -135,9 +143,14 @@ def test_every_citation_is_a_fact_in_its_function_with_a_matching_operation() ->
         verb = operation.split()[0]
         called = _CALL.search(source)
         primitive = _PRIMITIVE.search(source)
+        helper = _HELPER.search(source)
         if called and verb == "call":
             if operation.split()[1] not in (called.group(1), "func"):
                 problems.append(f"{where}: calls {called.group(1)}, the line calls {operation}")
+        elif helper and not primitive:
+            kind, field = HELPER_STEPS[helper.group(1)]
+            if verb not in KINDS[kind] and field not in operation.split()[1:]:
+                problems.append(f"{where}: {helper.group(1)} against '{operation}'")
         elif primitive:
             allowed = KINDS.get(primitive.group(1))
             touched = _FIELD.search(source)

@@ -196,12 +196,13 @@ def test_engine_explores_what_the_lkmm_allows(seed: int) -> None:
 def test_the_generated_programs_show_weak_behaviour() -> None:
     """The comparison above is only worth something if weak outcomes occur."""
     weak = 0
-    for program in PROGRAMS[:60]:
+    sample = PROGRAMS[:60]
+    for program in sample:
         sc: set[Outcome] = set()
         ctxcheck.check(engine_model(program, sc), explorer="naive")
         sc_outcomes = {o[:2] for o in sc}
         weak += any(o[:2] not in sc_outcomes for o in reference_outcomes(program))
-    assert weak >= 10
+    assert weak >= len(sample) // 5  # 9 of the first 40, 15 of the first 60
 
 
 # -- classic shapes, by name -------------------------------------------------------
