@@ -429,3 +429,18 @@ def test_a_relaxed_cmpxchg_needs_the_barrier_a_full_one_does_not(variant: str, h
     if not holds:
         result.assert_violates("memory_safety")
     assert ctxcheck.check(CAS_PUBLISH, variant=variant).verdict == "holds"
+
+
+def _drops_a_barrier(k: Any, r: root) -> Generator[Any, Any, None]:
+    k.smp_wmb()  # built, never yielded: a model bug
+    yield k.READ_ONCE(r.ptr)
+
+
+def test_a_barrier_built_but_not_yielded_is_a_model_error() -> None:
+    def setup(m: Any, cfg: Any) -> root:
+        r = m.new(root, name="r")
+        m.spawn("t", _drops_a_barrier, r)
+        return r
+
+    with pytest.raises(ctxcheck.ModelError, match="smp_wmb"):
+        ctxcheck.check(Model(name="dropped", setup=setup))
