@@ -67,6 +67,7 @@ from ctxcheck.lkmm.events import Event, Kind
 from ctxcheck.lkmm.graph import Graph
 from ctxcheck.lkmm.incremental import is_consistent, judge
 from ctxcheck.lkmm.judgement import Judgement
+from ctxcheck.lkmm.thread import RMW_TAGS
 from ctxcheck.primitives.base import MEMORY_SAFETY, SharedObject, StepThread, describe
 from ctxcheck.primitives.heap import Struct
 
@@ -85,15 +86,6 @@ class _Uninitialised:
 
 #: what a word of newly allocated memory holds before its initialising store
 UNINIT: Any = _Uninitialised()
-
-#: an RMW's order -> the tags of its read and its write (``mb`` adds fences)
-_RMW_TAGS = {
-    "mb": ("once", "once"),
-    "once": ("once", "once"),
-    "acquire": ("acquire", "once"),
-    "release": ("once", "release"),
-    "noreturn": ("noreturn", "once"),
-}
 
 #: thread numbers of the LKMM graph for threads on no CPU start here
 UNBOUND_BASE = 1000
@@ -314,7 +306,7 @@ class WeakMemory:
             self._see(t, loc, source)
             self._got_value(t, result, r)
             return result
-        rtag, wtag = _RMW_TAGS[order]
+        rtag, wtag = RMW_TAGS[order]
         if order == "mb":
             self._emit(t, Kind.F, "mb", None, None, label)
         r = self._emit(t, Kind.R, rtag, loc, old, label, rmw=True)

@@ -146,7 +146,8 @@ def _lock(run: _Run, op_no: int, op: Lock, value: Value) -> Value:
     return 1 if op.trylock else 0
 
 
-_RMW_TAGS = {
+#: an RMW's order -> the tags of its read and its write (``mb`` adds fences)
+RMW_TAGS = {
     "mb": ("once", "once"),
     "acquire": ("acquire", "once"),
     "release": ("once", "release"),
@@ -162,7 +163,7 @@ def _rmw(run: _Run, op_no: int, op: Rmw, value: Value) -> Value:
         # which smp_mb__before_atomic() / smp_mb__after_atomic() make full
         run.read_of_op[op_no] = run.add(op, Kind.R, "once", op.loc, value, rmw=True)
         return value
-    rtag, wtag = _RMW_TAGS[op.order]
+    rtag, wtag = RMW_TAGS[op.order]
     if op.order == "mb":
         run.add(op, Kind.F, "mb", None, None)
     r = run.add(op, Kind.R, rtag, op.loc, value, rmw=True)
