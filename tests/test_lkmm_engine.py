@@ -382,6 +382,9 @@ def test_check_and_replay_under_lkmm_from_the_command_line(tmp_path: Any) -> Non
     again = _cli("replay", "t.memory_safety.json", "--model", "mp.py", cwd=tmp_path)
     assert again.returncode == 1, again.stdout + again.stderr
     assert "not yet visible" in " ".join(again.stdout.split())
+    lanes = _cli("render", "t.memory_safety.json", "--format", "lanes", cwd=tmp_path)
+    assert lanes.returncode == 0, lanes.stderr
+    assert ">stale: reads uninitialised memory" in lanes.stdout  # its own line in the box
 
 
 def test_bad_memory_model_options_exit_2(tmp_path: Any) -> None:
