@@ -193,8 +193,8 @@ def test_naive_table_counts_what_naive_runs_and_compares_verdicts(cli: Cli) -> N
 
 SPLIT_HEADERS = (
     "| model | params | jobs | verdict | violated | exhaustive | executions | handed out "
-    "| hand-offs | reruns | seconds | speed-up | job median s | job max s | coordinator cpu s "
-    "| ms cpu per job |"
+    "| hand-offs | reruns | seconds | speed-up | steps | cpu s | µs cpu per step | job median s "
+    "| job max s | coordinator cpu s | ms cpu per job |"
 )
 
 
@@ -211,6 +211,19 @@ def test_split_table_times_one_process_against_each_split(cli: Cli) -> None:
     assert rows[0]["speed-up"] == "1.00" and rows[0]["handed out"] == "0"
     assert rows[0]["hand-offs"] == "0"
     assert "--split-jobs 1,2" in proc.stdout
+    for row in rows:  # every process's time over the steps (the next test: whose time)
+        assert int(row["steps"].replace(",", "")) > 0 and float(row["µs cpu per step"]) > 0
+
+
+def test_a_split_rows_processor_time_counts_its_workers() -> None:
+    from ctxcheck.bench.specs import parse_naive
+    from ctxcheck.bench.split import measure_one
+
+    spec = parse_naive(f"{LOST}:threads=3", "--split")
+    one, two = measure_one(spec, 0), measure_one(spec, 2)
+    assert one.cpu == one.coordinator_cpu  # one process: nobody else's time
+    assert two.cpu > two.coordinator_cpu  # the workers ran the jobs: their time is the steps'
+    assert one.steps == two.steps > 0  # no invariants: the split runs one process's search
 
 
 #: a model whose final property raises KeyboardInterrupt, as Ctrl-C during a check does

@@ -6,14 +6,22 @@ by default: more jobs than cores measures over-subscription). A row gives
 the verdict and the violated properties (which must be the same in every
 row of a target), the executions, the jobs handed out (and how many times
 a running job handed part of its subtree back to an idle worker), the wall time and
-the speed-up over the one-process search, and what a paper estimate of a
-larger split needs: how long the jobs ran (median and longest) and how much
-processor time the coordinator spent, which divided by the jobs is the cost
-of handing one out.
+the speed-up over the one-process search, what a step costs in processor
+time (every process of the search: the coordinator and its workers, over the
+steps run), and what a paper estimate of a larger split needs: how long the
+jobs ran (median and longest) and how much processor time the coordinator
+spent, which divided by the jobs is the cost of handing one out.
+
+The cost of a step tells a split that is slow because its workers wait
+(the same cost as one process, a lower speed-up) from one that is slow
+because each step costs more (the workers busy, but sharing the machine
+with each other or with other processes): on ctx_create at its defaults it
+was the second (BENCHMARKS.md, "Split search: what a step costs").
 """
 
 from __future__ import annotations
 
+import resource
 import statistics
 import sys
 import time
@@ -45,8 +53,12 @@ class SplitRow:
     #: times a running job handed part of its subtree back (work stealing)
     handoffs: int
     reruns: int
+    #: steps run, replays included (the stats' ``steps``)
+    steps: int
     seconds: float
     coordinator_cpu: float
+    #: processor seconds of every process of the search (the coordinator's and its workers')
+    cpu: float
     job_median: float | None
     job_max: float | None
 
@@ -66,19 +78,27 @@ def measure_one(spec: NaiveSpec, jobs: int, paths: Sequence[str] = ()) -> SplitR
     bounds = Bounds(max_steps=model.max_steps)
     sizes: list[float] = []
     cpu, start = time.process_time(), time.monotonic()
+    children = _children_cpu()
     if jobs == 0:
         out = create_explorer(model, config, Options("dpor", bounds), bounds).run()
     else:
         out = run_split(model, config, Options("dpor", bounds, jobs=jobs), bounds,
                         job_seconds=sizes)  # fmt: skip
     seconds, cpu = time.monotonic() - start, time.process_time() - cpu
+    workers = _children_cpu() - children  # the split's workers, reaped when its pool closed
     stats = out.stats
     return SplitRow(
         model.name, dict(config.params), jobs, _verdict(out), tuple(sorted(out.discoveries)),
         out.exhaustive, stats.executions, stats.jobs or 0, stats.handoffs or 0, stats.reruns or 0,
-        seconds, cpu,
+        stats.steps, seconds, cpu, cpu + workers,
         statistics.median(sizes) if sizes else None, max(sizes) if sizes else None,
     )  # fmt: skip
+
+
+def _children_cpu() -> float:
+    """Processor seconds of this process's children that have ended (and were waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def split_rows(
@@ -124,16 +144,18 @@ def split_table(rows: Sequence[SplitRow]) -> str:
         one = base.get(key)
         speedup = f"{one / r.seconds:.2f}" if one and r.seconds > 0 else "-"
         per_job = f"{1000 * r.coordinator_cpu / r.handed_out:.1f}" if r.handed_out else "-"
+        per_step = f"{1e6 * r.cpu / r.steps:.1f}" if r.steps else "-"
         body.append([
             r.model.split(".")[-1], key[1], "one process" if r.jobs == 0 else str(r.jobs),
             r.verdict, ", ".join(r.violated) or "-", "yes" if r.exhaustive else "no",
             num(r.executions), num(r.handed_out), num(r.handoffs), num(r.reruns),
-            f"{r.seconds:.2f}", speedup,
+            f"{r.seconds:.2f}", speedup, num(r.steps), f"{r.cpu:.2f}", per_step,
             _seconds(r.job_median), _seconds(r.job_max), f"{r.coordinator_cpu:.2f}", per_job,
         ])  # fmt: skip
     headers = ["model", "params", "jobs", "verdict", "violated", "exhaustive", "executions",
-               "handed out", "hand-offs", "reruns", "seconds", "speed-up", "job median s",
-               "job max s", "coordinator cpu s", "ms cpu per job"]  # fmt: skip
+               "handed out", "hand-offs", "reruns", "seconds", "speed-up", "steps", "cpu s",
+               "µs cpu per step", "job median s", "job max s", "coordinator cpu s",
+               "ms cpu per job"]  # fmt: skip
     return table(headers, body, "l" * 6 + "r" * (len(headers) - 6))
 
 
@@ -143,8 +165,9 @@ def split_section(rows: Sequence[SplitRow], lines: Sequence[str]) -> str:
         "Each target checked by `dpor` in one process, then split over N worker processes "
         "(`--jobs N`). Seconds are wall time of the search, the workers' start included; "
         "the coordinator's processor time covers exploring the top of the tree and "
-        "replaying each job's prefix before handing it out. Hand-offs: times a running job "
-        "gave part of its subtree back for an idle worker (work stealing). Verdict and "
-        "violated properties must agree in every row of a target."
+        "replaying each job's prefix before handing it out; cpu s is every process's (the "
+        "coordinator's and its workers'), and divided by the steps it is what a step costs. "
+        "Hand-offs: times a running job gave part of its subtree back for an idle worker "
+        "(work stealing). Verdict and violated properties must agree in every row of a target."
     )
     return "\n\n".join(["## Split search", *lines, intro, split_table(rows)]) + "\n"
