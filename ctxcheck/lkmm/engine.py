@@ -195,16 +195,16 @@ class WeakMemory:
         kind = op.weak_kind
         order = self.co[cell.name]
         floor = self._floor(t, cell.name)
+        atomic = self._rmw_writes()  # nothing may come between an RMW and its source
         if kind == "write":
-            out = [p for p in range(len(order), floor, -1) if not self._splits_rmw(order, p)]
+            ends = len(order)
+            out = [p for p in range(ends, floor, -1) if p == ends or (order[p - 1], order[p])
+                   not in atomic]  # fmt: skip
         else:
             out = [order[i] for i in range(len(order) - 1, floor - 1, -1)]
-            if kind == "rmw":  # a write may not come between an RMW and its source
-                out = [
-                    w
-                    for w in out
-                    if not (op.wrote(self.events[w].value) and self._is_rmw_source(w))
-                ]
+            if kind == "rmw":
+                sources = {src for src, _ in atomic}
+                out = [w for w in out if not (w in sources and op.wrote(self.events[w].value))]
         if len(out) > 1:  # the SC outcome (first) is judged with the whole graph
             out = out[:1] + [o for o in out[1:] if self._allowed(op, t, o)]
         self._options = (key, out)
@@ -215,15 +215,9 @@ class WeakMemory:
         seen = self._seen.get((self.lkmm_tid(t), loc))
         return 0 if seen is None else self.co[loc].index(seen)
 
-    def _splits_rmw(self, order: list[int], pos: int) -> bool:
-        return pos < len(order) and (order[pos - 1], order[pos]) in self._rmw_writes()
-
     def _rmw_writes(self) -> set[tuple[int, int]]:
         """(source, write) of every RMW: nothing may come between them in co."""
         return {(self.rf[r], w) for r, w in self.rmw}
-
-    def _is_rmw_source(self, w: int) -> bool:
-        return any(self.rf[r] == w for r, _ in self.rmw)
 
     def _allowed(self, op: Any, t: StepThread, choice: int) -> bool:
         """Whether the graph with this one choice made is still LKMM-consistent."""
