@@ -14,12 +14,23 @@ The search, in order:
 2. *Regroup.* Reorder the steps of the schedule, respecting those
    dependencies, so that each thread runs as long as it can; try it when it
    has fewer preemptions.
-3. *Shortest.* Iterative deepening: for d = 1, 2, ... a depth-first search
-   over every schedule of at most d steps, with sleep sets (Godefroid). Sleep
-   sets skip a step only when an equivalent ordering of the same steps (same
-   length, same state) was already explored, so every reachable state is
-   still reached at its shortest depth: the first d at which the property is
-   violated is the length of the shortest counterexample.
+3. *Shortest.* Iterative deepening: for growing bounds d a depth-first
+   search over every schedule of at most d steps, with sleep sets
+   (Godefroid). Sleep sets skip a step only when an equivalent ordering of
+   the same steps (same length, same state) was already explored, so every
+   reachable state is still reached at its shortest depth. Each search is
+   branch and bound: a violating schedule of L steps lowers its bound to
+   L - 1 and the search goes on, so when it completes the best schedule it
+   met is a shortest one. The bounds do not grow by one step: a search
+   costs about as much as all those before it together (the tree below a
+   bound grows with the bound), so the next bound is the deepest whose
+   search, extrapolated from the growth of the last two, costs about twice
+   the work so far (:func:`next_bound`). On trees that grow polynomially
+   (kernel models, where most steps commute) that reaches the discovered
+   schedule's length in a few searches instead of one per step
+   (ctx_lifetime's no_leak: 135,523 steps of work for d = 1..59, one per
+   step, against one search of 8,458 at d = 59); on trees that grow
+   exponentially it stays close to one step at a time.
 4. *Fewest preemptions.* For c = 0, 1, ...: a depth-first search over the
    schedules of at most that length with at most c preemptions (no sleep sets:
    they are unsound under a preemption bound). The first c that finds one is
@@ -40,6 +51,7 @@ counterexample keeps to the bound; search 3 then runs without sleep sets.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -62,6 +74,8 @@ Schedule = list[Choice]
 
 #: default work budget: steps executed while minimizing one counterexample
 DEFAULT_BUDGET = 200_000
+#: the bound of the first search for fewer steps (None: the schedule's length less one)
+FIRST_BOUND: int | None = 1
 #: share of the budget the search for fewer steps may use before preemptions get a turn
 _STEPS_SHARE = 0.7
 
@@ -148,6 +162,7 @@ class _Search:
         self._sleep = False
         self._max_preempt: int | None = None
         self._hit: Schedule | None = None
+        self._shrink = False
 
     def spend(self, steps: int) -> None:
         """Count work; stop the search when the current limit is passed."""
@@ -181,14 +196,19 @@ class _Search:
         return step_footprint(ex, tid, self.visible)
 
     # -- the bounded depth-first search -------------------------------------
-    def search(self, depth: int, sleep: bool, max_preempt: int | None) -> Schedule | None:
+    def search(
+        self, depth: int, sleep: bool, max_preempt: int | None, shrink: bool = False
+    ) -> Schedule | None:
         """A violating schedule of at most ``depth`` steps, or None if there is none.
 
         With ``sleep``, sleep sets prune orderings equivalent to explored ones;
         with ``max_preempt``, schedules with more preemptions are not tried.
+        With ``shrink`` (branch and bound) the search does not stop at a hit:
+        it lowers its bound below the hit and goes on, and returns the
+        shortest violating schedule of at most ``depth`` steps.
         """
         self._depth, self._sleep, self._max_preempt = depth, sleep, max_preempt
-        self._hit = None
+        self._hit, self._shrink = None, shrink
         self.spend(1)
         depth_first(Path(self.execution), self)
         return self._hit
@@ -202,6 +222,8 @@ class _Search:
             nodes[-1].stopped = found is not None and stops_others(self.model, found)
             if found is not None and found.prop == self.prop:
                 self._hit = path.schedule()
+                if self._shrink:
+                    self._depth = len(self._hit) - 1
                 return None
             if ex.finished or len(nodes) + self._remaining(ex) > self._depth:
                 return None
@@ -219,8 +241,8 @@ class _Search:
         return _Point(alts, sleep, fps) if alts else None
 
     def leaf(self, ex: Execution, path: Path[_Point]) -> bool:
-        """Stop at the first schedule that violates the property."""
-        return self._hit is None
+        """Stop at the first schedule that violates the property (unless shrinking)."""
+        return self._shrink or self._hit is None
 
     def resume(self, path: Path[_Point]) -> bool:
         """The walk replays the path for its next choice: count it."""
@@ -399,21 +421,55 @@ def _try(search: _Search, best: _Best, candidate: Schedule) -> None:
 
 
 def _fewest_steps(search: _Search, best: _Best) -> None:
-    """Iterative deepening with sleep sets up to one step less than the best."""
+    """Iterative deepening with sleep sets up to one step less than the best.
+
+    Each depth-first search is branch and bound (``shrink``), so bounds may
+    grow by more than one step (:func:`next_bound`) and still prove the
+    fewest steps: a search that meets no violation proves there is none of
+    at most its bound; one that does returns a shortest one.
+    """
     if best.found.prop == "termination":
         # every execution that runs out of steps has exactly max_steps of them
         best.fewest_steps = True
         return
     search.limit = int(search.budget * _STEPS_SHARE)
     bound = search.max_preemptions  # sleep sets are unsound under a preemption bound
-    for depth in range(1, len(best.schedule)):
-        best.lower_bound = depth
-        hit = search.search(depth, sleep=bound is None, max_preempt=bound)
+    depth, costs = FIRST_BOUND or len(best.schedule) - 1, []
+    while depth < len(best.schedule):
+        work = search.work
+        hit = search.search(depth, sleep=bound is None, max_preempt=bound, shrink=True)
         if hit is not None:
             _try(search, best, hit)
             break
+        best.lower_bound = depth + 1  # no counterexample of at most ``depth`` steps
+        costs.append((depth, search.work - work))
+        depth = next_bound(costs, len(best.schedule) - 1)
     best.lower_bound = len(best.schedule)
     best.fewest_steps = True
+
+
+def next_bound(costs: list[tuple[int, int]], cap: int) -> int:
+    """The next bound of iterative deepening, from the (bound, work) of the searches so far.
+
+    The deepest bound whose search costs about twice the work so far, if the
+    work per search keeps growing by the factor of the last two searches'
+    per step of bound: at least one step (past ``cap`` when the search at
+    ``cap`` is done), at most twice the bound (the first
+    searches are too small to extrapolate from), at most ``cap``. Why twice
+    the work: the whole deepening then costs a small multiple of its last
+    search, and no search costs much more than all before it together.
+    """
+    depth, work = costs[-1]
+    if len(costs) < 2 or work <= 0 or depth >= cap:
+        return depth + 1
+    before, work_before = costs[-2]
+    total = sum(w for _, w in costs)
+    growth = max(work / max(work_before, 1), 1.0) ** (1 / (depth - before))
+    steps = cap - depth
+    if growth > 1.0 + 1e-9:
+        steps = int(math.log(max(2 * total / work, 1.0)) / math.log(growth))
+    # never more than double the bound: early searches are too small to extrapolate
+    return max(depth + 1, min(depth + steps, 2 * depth, cap))
 
 
 def _fewest_preemptions(search: _Search, best: _Best) -> None:

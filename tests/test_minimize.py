@@ -34,7 +34,7 @@ from ctxcheck import (
 )
 from ctxcheck.kernel import Steps
 from ctxcheck.loader import load_model
-from ctxcheck.minimize import REDUCED, SHORTEST, causal_slice, minimize, regroup
+from ctxcheck.minimize import REDUCED, SHORTEST, causal_slice, minimize, next_bound, regroup
 from ctxcheck.runtime import Execution
 
 Schedule = list[tuple[int, int]]
@@ -343,13 +343,19 @@ def test_a_schedule_that_does_not_violate_is_returned_unchanged() -> None:
 
 
 # -- random programs -------------------------------------------------------------
-def _random_model(seed: int) -> Model:
-    """2-3 threads of 1-3 loads/stores/atomic_incs on two cells; a random invariant."""
+def _random_model(seed: int, ops: int = 3, total: int = 9) -> Model:
+    """2-3 threads of 1-``ops`` loads/stores/atomic_incs on two cells; a random invariant.
+
+    At most ``total`` operations in all (programs are drawn again until so).
+    """
     rng = random.Random(seed)
-    threads = [
-        [(rng.choice("lsi"), rng.choice("ab"), rng.randint(1, 2)) for _ in range(rng.randint(1, 3))]
-        for _ in range(rng.randint(2, 3))
-    ]
+    threads: list[list[tuple[str, str, int]]] = []
+    while not threads or sum(map(len, threads)) > total:
+        threads = [
+            [(rng.choice("lsi"), rng.choice("ab"), rng.randint(1, 2))
+             for _ in range(rng.randint(1, ops))]
+            for _ in range(rng.randint(2, 3))
+        ]  # fmt: skip
     target = (rng.randint(0, 2), rng.randint(0, 2))
     final = rng.random() < 0.3
 
@@ -415,3 +421,67 @@ def test_minimal_counterexamples_keep_to_the_preemption_bound() -> None:
             bound_mattered += "avoid" in oracle and oracle["avoid"] != free["avoid"]
     assert checked >= 10, checked
     assert bound_mattered >= 5, bound_mattered
+
+
+# -- deepening by more than a step ------------------------------------------------
+def _longest_violations(model: Model, config: Config) -> dict[str, Schedule]:
+    """Per property, the longest violating schedule of every execution (no reduction)."""
+    longest: dict[str, Schedule] = {}
+
+    def walk(prefix: Schedule) -> None:
+        ex = Execution(model, config)
+        ex.replay(prefix)
+        if ex.violation is not None:
+            prop = ex.violation.prop
+            if len(prefix) > len(longest.get(prop, [])):
+                longest[prop] = list(prefix)
+            return
+        for tid in ex.enabled():
+            for branch in range(ex.branches(tid)):
+                walk([*prefix, (tid, branch)])
+
+    walk([])
+    return longest
+
+
+@pytest.mark.parametrize("jump", ["grown", "to the cap"])
+def test_minimising_the_longest_counterexample_finds_the_oracles_minimum(
+    jump: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Branch and bound with growing bounds is exact from any starting schedule.
+
+    The explorers hand the minimiser the first schedule they met; here it is
+    given the longest violating one of all, so the deepening has the most
+    room to jump past the minimum, and must still land on it. These small
+    trees grow fast, so their bounds grow a step at a time; "to the cap"
+    makes the first search's bound the schedule's length less one, the
+    largest jump there is, so that the search must shrink to the minimum.
+    """
+    if jump == "to the cap":
+        monkeypatch.setattr("ctxcheck.minimize.next_bound", lambda costs, cap: cap + 1)
+        monkeypatch.setattr("ctxcheck.minimize.FIRST_BOUND", None)
+    checked = longer = 0
+    for seed in range(40):
+        model = _random_model(seed, ops=5, total=10)
+        config = model.config(None, {})
+        oracle = exhaustive(model, config)
+        for prop, schedule in _longest_violations(model, config).items():
+            small = minimize(model, config, None, schedule, prop)
+            assert small.minimal == SHORTEST, f"seed {seed}"
+            assert (small.steps, small.preemptions) == oracle[prop], f"seed {seed}"
+            checked += 1
+            longer += len(schedule) > oracle[prop][0]
+    assert checked >= 15 and longer >= 5, (checked, longer)
+
+
+def test_bounds_jump_on_slow_growth_and_creep_on_fast_growth() -> None:
+    # polynomial growth (ctx_lifetime's no_leak: x2 over 5 steps, 1,267 so far)
+    assert next_bound([(14, 422), (19, 845)], 59) == 26
+    # exponential growth (x3 a step): one step at a time
+    assert next_bound([(9, 3**9), (10, 3**10)], 59) == 11
+    # no growth yet: at most double
+    assert next_bound([(1, 4), (2, 4)], 59) == 4
+    # never past the cap, and past it once the cap is searched
+    assert next_bound([(40, 100), (50, 101)], 59) == 59
+    assert next_bound([(50, 100), (59, 200)], 59) == 60
+    assert next_bound([(1, 4)], 59) == 2
