@@ -58,13 +58,17 @@ def check(
                         bounds.max_preemptions)  # fmt: skip
     started = time.monotonic()  # the timeout is the budget of search and minimisation
     if options.split:
-        from ctxcheck.parallel import run_split
+        from ctxcheck.parallel import run_split, workers_for
+        from ctxcheck.parallel.violations import build_violations_side_by_side
 
         outcome = run_split(model, config, options, bounds, progress,
                             target if isinstance(target, str) else None)  # fmt: skip
+        violations = build_violations_side_by_side(
+            model, config, bounds, outcome.discoveries, workers_for(options.jobs), started
+        )
     else:
         outcome = create_explorer(model, config, options, bounds, progress).run()
-    violations = build_violations(model, config, bounds, outcome.discoveries, started)
+        violations = build_violations(model, config, bounds, outcome.discoveries, started)
     return Result(
         model=model.name,
         variant=config.variant,

@@ -91,17 +91,29 @@ def build_violations(
     the time left of ``bounds.timeout`` is shared out evenly among the
     discoveries still to minimize, so the whole check keeps to its budget.
     """
-    deadline = None if bounds.timeout is None or started is None else started + bounds.timeout
     found = [d for _, d in sorted(discoveries.items())]
     out = []
     for i, d in enumerate(found):
-        share = None
-        if deadline is not None:
-            now = time.monotonic()
-            share = now + max(0.0, deadline - now) / (len(found) - i)
+        share = deadlines(len(found) - i, 1, bounds.timeout, started)[0]
         out.append(build_violation(model, config, bounds.max_steps, d, deadline=share,
                                    max_preemptions=bounds.max_preemptions))  # fmt: skip
     return out
+
+
+def deadlines(
+    count: int, workers: int, timeout: float | None, started: float | None
+) -> list[float | None]:
+    """When each of ``count`` minimisations must stop, ``workers`` of them at a time.
+
+    The time left of the check's ``timeout`` (it began at ``started``) is
+    shared out evenly among the rounds still to run; None: no deadline.
+    """
+    if timeout is None or started is None:
+        return [None] * count
+    now = time.monotonic()
+    left = max(0.0, started + timeout - now)
+    rounds = -(-count // workers)
+    return [now + left * (i // workers + 1) / rounds for i in range(count)]
 
 
 def judged_at_end(model: Model, prop: str) -> bool:
