@@ -16,13 +16,25 @@ a file every machine can read at the same path): a model is code, and code
 is loaded where it runs, never shipped inside a job. Each worker process
 loads it once.
 
+Jobs steal work here as on a pool (:mod:`ctxcheck.parallel.handoff`): when
+a worker thread of the cluster is idle and nothing is left to hand out, the
+coordinator asks the job out longest, and the task running it hands the top
+of its subtree back. A running task shares no pipe with the coordinator, so
+the request and the donation go through the scheduler, an ``Event`` per job
+and a ``Queue`` per search (:mod:`ctxcheck.parallel.remote`); names carry a
+prefix unique to the search, and :meth:`DaskBackend.close` clears them.
+
 Faults: a worker that dies takes its jobs with it. The scheduler of a
 ``local`` cluster is told to give up on such a task at once
 (``allowed-failures`` 0), so the task comes back here as
-``KilledWorker`` and is submitted again (counted in ``reruns``); the nanny
-starts a new worker process. A scheduler at an address retries a task on
-another worker by itself, up to its own ``allowed-failures``; only what is
-still lost after that is resubmitted (and counted) here.
+``KilledWorker`` and is submitted again (counted in ``reruns``) as the job
+now is: the donor's narrower ``rest`` if it had handed work away, as the
+pool does, so that nothing handed back is explored twice. The nanny starts
+a new worker process. A scheduler at an address retries a task on another
+worker by itself, up to its own ``allowed-failures``, with the arguments it
+was given, the whole job: such a retry finds that its attempt had started
+and returns at once, and the job, as it now is, is submitted again (and
+counted) here.
 """
 
 from __future__ import annotations
