@@ -192,9 +192,7 @@ class DaskBackend:
         """Send ``job`` to the cluster, as a new attempt."""
         attempt = self.names.attempt(next(self._serials))
         self._attempts.append(attempt)
-        future = self.client.submit(
-            run_remote, self._spec, job, self.names, attempt, pure=False, key=attempt
-        )
+        future = self.client.submit(run_remote, self._spec, job, self.names, attempt, key=attempt)
         self._futures[future] = job.number
         self._jobs[job.number] = (job, attempt)
 
