@@ -4,11 +4,12 @@ The Dask backend asks a task through an ``Event`` at the scheduler and gets
 its donation on a ``Queue`` (``ctxcheck/parallel/remote.py``). Held here to
 what the process pool is held to in ``test_parallel.py``: where the fixed
 split leaves one job with all the work, jobs really hand work back when
-asked and the search finds what one process finds; killing the workers
-after a hand-off runs the donor's narrower job again, not the whole one,
-whether the coordinator resubmits it (a ``local`` cluster) or the scheduler
-retries the task by itself (a scheduler at an address); two searches on one
-cluster do not cross, and leave nothing behind at the scheduler.
+asked and the search finds what one process finds; a worker killed just
+after it handed work back has the donor's narrower job run again, not the
+whole one, whether the coordinator resubmits it (a ``local`` cluster) or
+the scheduler retries the task by itself (as one at an address does); two
+searches on one cluster do not cross, and leave nothing behind at the
+scheduler.
 """
 
 from __future__ import annotations
