@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 import ctxcheck
+from ctxcheck.explorers.base import Outcome
 from ctxcheck.options import Bounds, Options
 from ctxcheck.result import Result
 
@@ -98,23 +99,26 @@ def die_after_giving(address: str) -> None:
         client.run(install, workers=sorted(client.nthreads())[:1])
 
 
-def test_a_cluster_job_asked_for_work_hands_it_back(cluster: str) -> None:
-    """ctx_lifetime c93f7669: the fixed split leaves one job with all the work, so the
-    idle worker's only work is what that job hands back when asked (no ``every``).
-
-    The searches only, as ``test_parallel`` compares every perf_counter
-    variant: minimising both would double the cost; the minimal lengths
-    are compared on a cluster in the next test.
-    """
+def _searches(variant: str, cluster: str, knobs: dict[str, Any]) -> tuple[Outcome, Outcome]:
+    """ctx_lifetime's search in one process, and split on ``cluster`` (no minimisation:
+    minimising both would cost four times the searches; see the test after the next)."""
     from ctxcheck.explorers.dpor import DporExplorer
     from ctxcheck.loader import load_model
     from ctxcheck.parallel import run_split
 
     model = load_model("perf_counter.ctx_lifetime")
-    config = model.config("c93f7669", {})
+    config = model.config(variant, {})
     bounds = Bounds(max_steps=model.max_steps)
     single = DporExplorer(model, config, bounds).run()
-    split = run_split(model, config, cluster_options(cluster), bounds)
+    options = Options("dpor", Bounds(), knobs, jobs=2, cluster=cluster)
+    return single, run_split(model, config, options, bounds)
+
+
+def test_a_cluster_job_asked_for_work_hands_it_back(cluster: str) -> None:
+    """ctx_lifetime pre split at depth 1: one job holds all the work (as c93f7669's own
+    split does, below), so the idle worker's only work is what that job hands back when
+    it is asked (no ``every``); the search finds what one process finds."""
+    single, split = _searches("pre", cluster, {"split_depth": 1})
     assert split.stats.handoffs, "no job on the cluster handed work back"
     assert single.exhaustive and split.exhaustive
     assert sorted(split.discoveries) == sorted(single.discoveries) and single.discoveries
@@ -129,6 +133,19 @@ def test_hand_offs_on_a_cluster_give_the_minimal_counterexamples_of_one(cluster:
     assert split.stats.handoffs
     assert single.violations and split.exhaustive and split.verdict == single.verdict
     assert findings(split) == findings(single)
+
+
+if os.environ.get("CTXCHECK_LARGE"):
+    # twice a search of about 10 s on a quiet machine (BENCHMARKS.md): the large run's
+
+    @pytest.mark.slow
+    def test_a_cluster_steals_where_c93f7669s_own_split_is_unequal(cluster: str) -> None:
+        """ctx_lifetime c93f7669 at its defaults: the default split gives one job all
+        the work (BENCHMARKS.md, "Work stealing")."""
+        single, split = _searches("c93f7669", cluster, {})
+        assert split.stats.handoffs, "no job on the cluster handed work back"
+        assert single.exhaustive and split.exhaustive
+        assert sorted(split.discoveries) == sorted(single.discoveries) and single.discoveries
 
 
 def test_a_cluster_donor_killed_after_a_hand_off_reruns_only_what_it_kept(cluster: str) -> None:
