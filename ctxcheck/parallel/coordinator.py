@@ -124,7 +124,7 @@ class Backend(Protocol):
         """What came back within ``timeout`` seconds (None: wait for something)."""
 
     def idle(self) -> int:
-        """Workers with nothing to do (0 where jobs cannot be asked for work)."""
+        """Workers with nothing to do (0: no job is asked for work)."""
 
     def split(self, number: int) -> None:
         """Ask job ``number`` to hand part of its subtree back."""

@@ -28,6 +28,12 @@ explored once, by its owner's job. The choice the donor keeps counts as done
 at each state handed back (done when handed out), so the new jobs run with
 the sleep sets of a single search that explored the donor's choice first.
 
+The request and the donation travel on a :class:`Channel`, which is the
+backend's: the worker's pipe on a pool (:mod:`ctxcheck.parallel.pool`), an
+``Event`` and a ``Queue`` at the scheduler on a Dask cluster
+(:mod:`ctxcheck.parallel.remote`, which looks for a request at most every
+0.2 s: each look is a round trip). The donor is the same on both.
+
 Faults: a donation reports what the job found so far
 (:class:`~ctxcheck.parallel.job.Donation` ``found``) and names the narrower
 job (``rest``) that covers what the donor still explores. A worker that dies
