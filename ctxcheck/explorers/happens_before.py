@@ -184,12 +184,13 @@ class Trace:
         races of a step that was pending when a violation cut the run.
         """
         events = self.events
-        base = list(self.thread_clock.get(tid, []))
+        objects = self.objects
+        base = self.thread_clock.get(tid, [])  # read only: the new clock is a copy
         candidates: list[int] = self._last_of_others(tid) if UNIVERSAL in fp else []
         sync: list[int] = []
         acquired: set[int] = set()
         for oid, kind in fp.items():
-            h = self.objects.get(oid)
+            h = objects.get(oid)
             if h is None:
                 continue
             if kind == READ:
@@ -215,8 +216,9 @@ class Trace:
                 sync.append(h.last_rel)
         candidates = sorted(set(candidates))
         clock = list(base)
-        for idx in candidates:
-            _join(clock, events[idx].clock)
+        cand = [(idx, events[idx]) for idx in candidates]
+        for _, e in cand:
+            _join(clock, e.clock)
         for idx in sync:
             _join(clock, events[idx].clock)
         seq = self.thread_seq.get(tid, 0) + 1
@@ -225,9 +227,13 @@ class Trace:
         clock[tid] = seq
         races = []
         held = [(a, events[a].tid) for a in acquired]
-        for idx in candidates:
-            e1 = events[idx]
-            if e1.tid == tid or any(e1.tid == u and idx > a for a, u in held):
+        # Only e1's own component of a clock decides whether e1 happens
+        # before it, so the join of "everything but this access" is never
+        # built: one component is compared per candidate (same answer).
+        nbase = len(base)
+        for idx, e1 in cand:
+            t1 = e1.tid
+            if t1 == tid or any(t1 == u and idx > a for a, u in held):
                 # a step of the lock's last holder after it took the lock
                 # cannot be reversed with this acquisition: the lock was held
                 continue
@@ -237,14 +243,17 @@ class Trace:
             # does any later step of the first holder (its critical section
             # and release may conflict with this step through the CPU or an
             # invariant): reversing the acquisitions moves them all.
-            rest = list(base)
-            for other in candidates:
-                if other == idx or (
-                    idx in acquired and events[other].tid == e1.tid and other > idx
-                ):
+            s1 = e1.seq
+            if nbase > t1 and base[t1] >= s1:
+                continue
+            lock = idx in acquired
+            for other, e2 in cand:
+                if other == idx or (lock and e2.tid == t1 and other > idx):
                     continue
-                _join(rest, events[other].clock)
-            if not happens_before(e1, rest):
+                c = e2.clock
+                if len(c) > t1 and c[t1] >= s1:
+                    break
+            else:
                 races.append(idx)
         ev = TraceEvent(tid, seq, fp, clock)
         if commit:
