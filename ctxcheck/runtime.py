@@ -176,12 +176,14 @@ class Execution:
         assert t.pending is not None
         return t.pending.branches(self.machine, t)
 
-    def footprint(self, tid: int) -> Footprint:
-        """Objects the next step of ``tid`` touches."""
+    def footprint(self, tid: int, own: Footprint | None = None) -> Footprint:
+        """Objects the next step of ``tid`` touches (``own``: its operation's, if known)."""
         t = self.machine.threads[tid]
-        op = t.pending
-        assert op is not None
-        fp = (*op.footprint(self.machine, t), (t.done.oid, RELEASE))
+        if own is None:
+            op = t.pending
+            assert op is not None
+            own = op.footprint(self.machine, t)
+        fp = (*own, (t.done.oid, RELEASE))
         if t.cpu is not None and not t.irq:
             fp = (*fp, (t.cpu.exec.oid, READ))
         return fp
@@ -460,14 +462,15 @@ class Execution:
                     self.violation = Found(prop.name, message, self.steps)
                     return
 
-    def visible(self, tid: int) -> int:
+    def visible(self, tid: int, own: Footprint | None = None) -> int:
         """Which invariants could the next step of ``tid`` change? A bit mask.
 
         A bit is set for each invariant (or part of one, see
         :func:`ctxcheck.observe.part`) that has read an object the step
         writes, and for each quiescent invariant when the step changes IRQ,
         preemption or lock state. 0: invisible. Explorers order two steps
-        visible to one invariant (part).
+        visible to one invariant (part). ``own``: the operation's footprint,
+        when the caller has it already (it is the hot path of the explorers).
         """
         t = self.machine.threads[tid]
         op = t.pending
@@ -479,7 +482,7 @@ class Execution:
             for i in self._quiescent:
                 mask |= observed.bit_of(i)
         masks = observed.masks
-        for oid, kind in op.footprint(self.machine, t):
+        for oid, kind in op.footprint(self.machine, t) if own is None else own:
             if kind != READ:
                 mask |= masks.get(oid, 0)
         return mask
