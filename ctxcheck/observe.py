@@ -205,14 +205,38 @@ def judge_parts(
     itself or by ``key(item)`` (a CPU for a ``(cpu, cpuctx)`` pair).
     """
     reads = _judging.get()
+    if reads is None:  # not inside an invariant check: no parts to note or skip
+        for item in items:
+            message = judge(item)
+            if message:
+                return message
+        return None
+    # What ``unchanged`` and ``with part(...)`` do, inlined: this loop runs
+    # for every part of every invariant after every writing step.
+    prop = reads.prop
+    seen = reads.seen
+    bits = reads._bits
+    inner = reads.inner
+    opened = reads.open
     for item in items:
-        name = item if key is None else key(item)
+        pk = part_key(item if key is None else key(item))
+        bit = bits.get((prop, pk))
         # a part that passed when last judged and read nothing the step
         # wrote passes again: it would read the same values
-        if reads is not None and reads.unchanged(reads.prop, part_key(name)):
+        if seen != -1 and bit is not None and not inner.get(bit, bit) & seen:
             continue
-        with part(name):
+        if bit is None:
+            bit = reads.bit_of(prop, pk)
+        saved = reads.bit
+        reads.bit = bit
+        for outer in opened:  # a part judged inside another is part of it
+            inner[outer] = inner.get(outer, outer) | bit
+        opened.append(bit)
+        try:
             message = judge(item)
+        finally:
+            opened.pop()
+            reads.bit = saved
         if message:
             return message
     return None
