@@ -232,11 +232,17 @@ class DporExplorer(Explorer):
             self._disabling_races(ex, node, tid)
             if stopped:
                 self._pending_races(ex, nodes, trace, tid)
-            sleep = {
-                q: qfp
-                for q, qfp in list(node.sleep.items()) + [(d, node.slept(d)) for d in node.done]
-                if q != tid and not dependent(qfp, fp)
-            }
+            # the sleepers that stay asleep past this step (the explored
+            # siblings join them); a later entry of one thread overrides
+            sleep: dict[int, Footprint] = {}
+            for q, qfp in node.sleep.items():
+                if q != tid and not dependent(qfp, fp):
+                    sleep[q] = qfp
+            for q in node.done:
+                if q != tid:
+                    qfp = node.slept(q)
+                    if not dependent(qfp, fp):
+                        sleep[q] = qfp
             nodes.append(self._new_node(ex, sleep, tid))
 
     def _pending_races(self, ex: Execution, nodes: list[_Node], trace: Trace, tid: int) -> None:
@@ -299,9 +305,11 @@ class DporExplorer(Explorer):
                 node.choose(node.tid, node.branch + 1)
                 return True
             node.done.add(node.tid)
-            todo = sorted(node.backtrack - node.done - node.sleep.keys())
+            todo = node.backtrack - node.done  # mostly empty: one thread tried
             if todo:
-                node.choose(todo[0], 0)
-                return True
+                todo -= node.sleep.keys()
+                if todo:
+                    node.choose(min(todo), 0)
+                    return True
             nodes.pop()
         return False
