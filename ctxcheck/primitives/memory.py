@@ -45,8 +45,11 @@ class Cell(SharedObject):
     def value(self) -> Any:
         """The word's value (a read an invariant makes is noted)."""
         reads = self._m.reads
-        if reads is not None:
-            reads.note(self.oid)
+        if reads is not None:  # PropertyReads.note, inlined: the invariants' commonest read
+            masks = reads.masks
+            old = masks.get(self.oid, 0)
+            if not old & reads.bit:
+                masks[self.oid] = old | reads.bit
         return self._value
 
     @value.setter
