@@ -255,10 +255,16 @@ class Execution:
             seen = -1
         if judge and seen and self.violation is None:
             self._check_invariants(seen)
-        self._enabled = self._compute_enabled()
-        if self.violation is None and not self.replaying:
+        enabled = self._enabled = self._compute_enabled()
+        # _check_end's and _settle's early returns, tested here: every step passes them
+        if (
+            self.violation is None
+            and not self.replaying
+            and (not enabled or self.steps >= self.max_steps)
+        ):
             self._check_end()
-        self._settle()
+        if self.weak is not None:
+            self._settle()
 
     def _settle(self) -> None:
         """Under lkmm, a run that ends (or breaks a property) is judged by the LKMM.

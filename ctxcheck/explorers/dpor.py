@@ -60,7 +60,9 @@ class _Node(Branch):
 
     def __init__(self, enabled: list[int], fps: dict[int, Footprint],
                  sleep: dict[int, Footprint]) -> None:  # fmt: skip
-        super().__init__(NONE)
+        self.tid = NONE  # Branch's fields, set here: a node is made for every step
+        self.branch = 0
+        self.sig = None
         self.enabled = enabled
         self.fps = fps
         self.backtrack: set[int] = set()
