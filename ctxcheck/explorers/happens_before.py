@@ -60,7 +60,10 @@ def normalise(fp: Footprint) -> dict[int, int]:
     A read and an add of one object in one step make a write: it conflicts
     with both what a read conflicts with and what an add does.
     """
-    out: dict[int, int] = {}
+    out = dict(fp)
+    if len(out) == len(fp):  # each object once (nearly every step): nothing to merge
+        return out
+    out = {}
     for oid, kind in fp:
         old = out.get(oid)
         if old is None or (old in (READ, ADD) and kind == WRITE):
