@@ -221,7 +221,7 @@ class DporExplorer(Explorer):
             fp = node.fps[tid]
             nthreads = len(ex.machine.threads)
             path.step(ex, node)
-            stopped = stops_others(self.model, ex.violation)
+            stopped = ex.violation is not None and stops_others(self.model, ex.violation)
             if stopped:
                 self._violation_races(node, tid)
             event, races = trace.add(tid, normalise(ERROR_FOOTPRINT if stopped else fp))
