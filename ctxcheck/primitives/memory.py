@@ -35,7 +35,11 @@ class Cell(SharedObject):
     def __init__(
         self, machine: StepMachine, name: str, value: Any = None, owner: Any = None
     ) -> None:
-        super().__init__(machine, name, owner)
+        # SharedObject.__init__, inlined: a struct makes one cell per field
+        self._m = machine
+        self.oid = machine.register(self, name)
+        self.name = name
+        self.owner = owner
         self._value = value
         weak = machine.weak
         if weak is not None and owner is not None:
