@@ -217,7 +217,8 @@ class Trace:
                     sync.append(h.last_rel)
             elif kind == WAIT and h.last_rel >= 0:
                 sync.append(h.last_rel)
-        candidates = sorted(set(candidates))
+        if len(candidates) > 1:
+            candidates = sorted(set(candidates))
         clock = list(base)
         cand = [(idx, events[idx]) for idx in candidates]
         for _, e in cand:
@@ -236,7 +237,7 @@ class Trace:
         nbase = len(base)
         for idx, e1 in cand:
             t1 = e1.tid
-            if t1 == tid or any(t1 == u and idx > a for a, u in held):
+            if t1 == tid or (held and any(t1 == u and idx > a for a, u in held)):
                 # a step of the lock's last holder after it took the lock
                 # cannot be reversed with this acquisition: the lock was held
                 continue
