@@ -218,7 +218,9 @@ def judge_parts(
     inner = reads.inner
     opened = reads.open
     for item in items:
-        pk = part_key(item if key is None else key(item))
+        name = item if key is None else key(item)
+        oid = getattr(name, "oid", None)  # part_key, inlined
+        pk = ("oid", oid) if oid is not None else getattr(name, "name", name)
         bit = bits.get((prop, pk))
         # a part that passed when last judged and read nothing the step
         # wrote passes again: it would read the same values
