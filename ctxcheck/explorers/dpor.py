@@ -192,9 +192,11 @@ class DporExplorer(Explorer):
     def _new_node(self, ex: Execution, sleep: dict[int, Footprint], last: int | None) -> _Node:
         enabled = [] if ex.finished else list(ex.enabled())
         fps = {t: step_footprint(ex, t, self._visible, names=False) for t in enabled}
-        node = _Node(enabled, fps, {t: fp for t, fp in sleep.items() if t in fps})
-        node.born = (self.stats.executions, self.stats.blocked)
-        awake = [t for t in enabled if t not in node.sleep]
+        asleep = {t: fp for t, fp in sleep.items() if t in fps} if sleep else {}
+        node = _Node(enabled, fps, asleep)
+        stats = self.stats
+        node.born = (stats.executions, stats.blocked)
+        awake = [t for t in enabled if t not in asleep] if asleep else enabled
         if awake:
             pick = last if last in awake else awake[0]
             node.backtrack.add(pick)
