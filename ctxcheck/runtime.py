@@ -416,7 +416,12 @@ class Execution:
             op = t.pending
             if op is None or t.finished:
                 continue
-            if t.cpu is not None and not m.runnable(t):
+            cpu = t.cpu  # Machine.runnable, inlined
+            if cpu is not None and not (
+                (t.in_irq or cpu._handler is None)
+                if t.irq
+                else (cpu._handler is None and cpu.curr._value is t.task)
+            ):
                 continue
             if op.blocking and not op.enabled(m, t):
                 continue
