@@ -9,6 +9,8 @@ dependent with and not ordered after through anything else. ``dpor`` and
 
 from __future__ import annotations
 
+from typing import Any
+
 from ctxcheck.explorers.deps import UNIVERSAL
 from ctxcheck.primitives.base import ACQUIRE, ADD, READ, RELEASE, WAIT, WRITE, Footprint
 
@@ -73,9 +75,15 @@ def normalise(fp: Footprint) -> dict[int, int]:
     return out
 
 
-#: what an event changed, to take it back: (objects before, thread clocks before)
-_Undo = tuple[list[tuple[int, "_Object | None", int, int, int, list[int], list[int], int, int]],
-              list[tuple[int, "Clock | None", "int | None"]]]  # fmt: skip
+#: an event's change to one object's history, as little as takes it back:
+#: (_NEW, oid, None): the event made the history; (READ or ADD, history, None):
+#: it appended its index; (WRITE, history, (last_w, reads, adds)); (ACQUIRE or
+#: RELEASE, history, the index before). Changes are taken back last first, so
+#: an appended index is the last of its list again when its turn comes.
+_Change = tuple[int, Any, Any]
+_NEW = -1
+#: what an event changed, to take it back: (object changes, thread clocks before)
+_Undo = tuple[list[_Change], list[tuple[int, "Clock | None", "int | None"]]]
 
 
 class Trace:
@@ -108,21 +116,25 @@ class Trace:
                     self.thread_seq.pop(tid, None)
                 elif seq >= 0:
                     self.thread_seq[tid] = seq
-            for oid, h, last_w, nreads, nadds, reads, adds, acq, rel in reversed(changed):
-                if h is None:
-                    del self.objects[oid]
-                    continue
-                h.last_w, h.last_acq, h.last_rel = last_w, acq, rel
-                h.reads, h.adds = reads, adds
-                del reads[nreads:]
-                del adds[nadds:]
+            for kind, h, before in reversed(changed):
+                if kind == READ:
+                    h.reads.pop()
+                elif kind == ADD:
+                    h.adds.pop()
+                elif kind == _NEW:
+                    del self.objects[h]
+                elif kind == WRITE:
+                    h.last_w, h.reads, h.adds = before
+                elif kind == ACQUIRE:
+                    h.last_acq = before
+                else:
+                    h.last_rel = before
 
     def _note(self, idx: int, ev: TraceEvent) -> None:
         clocks: list[tuple[int, Clock | None, int | None]] = [
             (ev.tid, self.thread_clock.get(ev.tid), self.thread_seq.get(ev.tid))
         ]
-        changed: list[tuple[int, _Object | None, int, int, int, list[int], list[int], int, int]]
-        changed = []
+        changed: list[_Change] = []
         self._undo.append((changed, clocks))
         self.thread_clock[ev.tid] = ev.clock
         self.thread_seq[ev.tid] = ev.seq
@@ -143,32 +155,35 @@ class Trace:
         """
         self._record(len(self.events) - 1, fp, self._undo[-1][0])
 
-    def _record(
-        self,
-        idx: int,
-        fp: dict[int, int],
-        changed: list[tuple[int, _Object | None, int, int, int, list[int], list[int], int, int]],
-    ) -> None:
+    def _record(self, idx: int, fp: dict[int, int], changed: list[_Change]) -> None:
         objs = self.objects
         for oid, kind in fp.items():
             h = objs.get(oid)
+            new = h is None
             if h is None:
                 h = objs[oid] = _Object()
-                changed.append((oid, None, 0, 0, 0, h.reads, h.adds, 0, 0))
-            else:
-                changed.append((oid, h, h.last_w, len(h.reads), len(h.adds), h.reads, h.adds,
-                                h.last_acq, h.last_rel))  # fmt: skip
+                changed.append((_NEW, oid, None))  # taking it back drops the whole history
             if kind == READ:
                 h.reads.append(idx)
+                if not new:
+                    changed.append((READ, h, None))
             elif kind == ADD:
                 h.adds.append(idx)
+                if not new:
+                    changed.append((ADD, h, None))
             elif kind == WRITE:
+                if not new:
+                    changed.append((WRITE, h, (h.last_w, h.reads, h.adds)))
                 h.last_w = idx
                 h.reads = []
                 h.adds = []
             elif kind == ACQUIRE:
+                if not new:
+                    changed.append((ACQUIRE, h, h.last_acq))
                 h.last_acq = idx
             elif kind == RELEASE:
+                if not new:
+                    changed.append((RELEASE, h, h.last_rel))
                 h.last_rel = idx
 
     def spawned(self, event: TraceEvent, tid: int) -> None:
