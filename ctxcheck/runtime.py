@@ -324,8 +324,12 @@ class Execution:
 
     def _check_built(self, t: Thread, yielded: Any) -> None:
         """A step or helper the thread built and dropped is a bug of the model."""
-        if t.built:
-            dropped = unyielded(t.built, yielded)
+        built = t.built
+        if built:
+            if len(built) == 1 and built[0][0] is yielded:  # unyielded's fast path: all is well
+                built.clear()
+                return
+            dropped = unyielded(built, yielded)
             if dropped is not None:
                 raise ModelError(
                     f"model {self.model.name}: thread {t.name}: {dropped}", list(self.schedule)
