@@ -183,10 +183,9 @@ class Execution:
             op = t.pending
             assert op is not None
             own = op.footprint(self.machine, t)
-        fp = (*own, (t.done.oid, RELEASE))
         if t.cpu is not None and not t.irq:
-            fp = (*fp, (t.cpu.exec.oid, READ))
-        return fp
+            return (*own, (t.done.oid, RELEASE), (t.cpu.exec.oid, READ))
+        return (*own, (t.done.oid, RELEASE))
 
     def signature(self, tid: int) -> tuple[str, int]:
         """The next operation of ``tid``, as a replay must find it again."""

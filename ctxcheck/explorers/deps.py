@@ -87,12 +87,15 @@ def step_footprint(ex: Execution, tid: int, visible: bool, names: bool = True) -
         fp = (*fp, (CREATE, WRITE))
     if visible:
         mask = ex.visible(tid, own)
-        i = 0
-        while mask:
-            if mask & 1:
-                fp = (*fp, (VISIBLE - i, WRITE))
-            mask >>= 1
-            i += 1
+        if mask:  # one tuple built, not one per invariant (part) that sees the step
+            seen = []
+            i = 0
+            while mask:
+                if mask & 1:
+                    seen.append((VISIBLE - i, WRITE))
+                mask >>= 1
+                i += 1
+            fp = (*fp, *seen)
     return fp
 
 
