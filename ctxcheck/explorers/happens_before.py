@@ -234,8 +234,17 @@ class Trace:
                 sync.append(h.last_rel)
         if len(candidates) > 1:
             candidates = sorted(set(candidates))
+        # A candidate already ordered before this step (the thread's own
+        # earlier steps, and whatever its clock has seen) has its whole clock
+        # within ``base``: joining it changes nothing, it races with nothing,
+        # and it orders no other candidate that ``base`` does not.
+        nbase = len(base)
+        cand = []
+        for idx in candidates:
+            e = events[idx]
+            if nbase <= e.tid or base[e.tid] < e.seq:
+                cand.append((idx, e))
         clock = list(base)
-        cand = [(idx, events[idx]) for idx in candidates]
         for _, e in cand:
             _join(clock, e.clock)
         for idx in sync:
@@ -249,7 +258,6 @@ class Trace:
         # Only e1's own component of a clock decides whether e1 happens
         # before it, so the join of "everything but this access" is never
         # built: one component is compared per candidate (same answer).
-        nbase = len(base)
         for idx, e1 in cand:
             t1 = e1.tid
             if t1 == tid or (held and any(t1 == u and idx > a for a, u in held)):
@@ -263,8 +271,6 @@ class Trace:
             # and release may conflict with this step through the CPU or an
             # invariant): reversing the acquisitions moves them all.
             s1 = e1.seq
-            if nbase > t1 and base[t1] >= s1:
-                continue
             lock = idx in acquired
             for other, e2 in cand:
                 if other == idx or (lock and e2.tid == t1 and other > idx):
