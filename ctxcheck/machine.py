@@ -186,7 +186,13 @@ class Machine:
         kind = _KINDS.get(name)
         if kind is None:
             kind = _KINDS[name] = _KIND.sub("#", name)
-        oid = self._ids.id_of((self._creation_key(), kind))
+        # _creation_key, inlined: every object of every run is registered here
+        creator = self.creator
+        owner = creator.key if creator is not None else ()
+        made = self._made
+        n = made.get(owner, 0)
+        made[owner] = n + 1
+        oid = self._ids.id_of(((owner, n), kind))
         self.objects.append(obj)
         self.by_oid[oid] = obj
         return oid

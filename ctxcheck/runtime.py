@@ -176,15 +176,16 @@ class Execution:
         assert t.pending is not None
         return t.pending.branches(self.machine, t)
 
-    def footprint(self, tid: int) -> Footprint:
-        """Objects the next step of ``tid`` touches."""
+    def footprint(self, tid: int, own: Footprint | None = None) -> Footprint:
+        """Objects the next step of ``tid`` touches (``own``: its operation's, if known)."""
         t = self.machine.threads[tid]
-        op = t.pending
-        assert op is not None
-        fp = (*op.footprint(self.machine, t), (t.done.oid, RELEASE))
+        if own is None:
+            op = t.pending
+            assert op is not None
+            own = op.footprint(self.machine, t)
         if t.cpu is not None and not t.irq:
-            fp = (*fp, (t.cpu.exec.oid, READ))
-        return fp
+            return (*own, (t.done.oid, RELEASE), (t.cpu.exec.oid, READ))
+        return (*own, (t.done.oid, RELEASE))
 
     def signature(self, tid: int) -> tuple[str, int]:
         """The next operation of ``tid``, as a replay must find it again."""
@@ -253,10 +254,16 @@ class Execution:
             seen = -1
         if judge and seen and self.violation is None:
             self._check_invariants(seen)
-        self._enabled = self._compute_enabled()
-        if self.violation is None and not self.replaying:
+        enabled = self._enabled = self._compute_enabled()
+        # _check_end's and _settle's early returns, tested here: every step passes them
+        if (
+            self.violation is None
+            and not self.replaying
+            and (not enabled or self.steps >= self.max_steps)
+        ):
             self._check_end()
-        self._settle()
+        if self.weak is not None:
+            self._settle()
 
     def _settle(self) -> None:
         """Under lkmm, a run that ends (or breaks a property) is judged by the LKMM.
@@ -308,7 +315,7 @@ class Execution:
                 list(self.schedule),
             ) from exc
         self._check_built(t, nxt)
-        op = self._check_op(t, nxt)
+        op = nxt if isinstance(nxt, Op) else self._check_op(t, nxt)
         if op.inline:  # a barrier: no scheduling point, performed right here
             self._advance(t, op.run(self.machine, t, 0))
             return
@@ -316,8 +323,12 @@ class Execution:
 
     def _check_built(self, t: Thread, yielded: Any) -> None:
         """A step or helper the thread built and dropped is a bug of the model."""
-        if t.built:
-            dropped = unyielded(t.built, yielded)
+        built = t.built
+        if built:
+            if len(built) == 1 and built[0][0] is yielded:  # unyielded's fast path: all is well
+                built.clear()
+                return
+            dropped = unyielded(built, yielded)
             if dropped is not None:
                 raise ModelError(
                     f"model {self.model.name}: thread {t.name}: {dropped}", list(self.schedule)
@@ -408,7 +419,12 @@ class Execution:
             op = t.pending
             if op is None or t.finished:
                 continue
-            if t.cpu is not None and not m.runnable(t):
+            cpu = t.cpu  # Machine.runnable, inlined
+            if cpu is not None and not (
+                (t.in_irq or cpu._handler is None)
+                if t.irq
+                else (cpu._handler is None and cpu.curr._value is t.task)
+            ):
                 continue
             if op.blocking and not op.enabled(m, t):
                 continue
@@ -460,14 +476,15 @@ class Execution:
                     self.violation = Found(prop.name, message, self.steps)
                     return
 
-    def visible(self, tid: int) -> int:
+    def visible(self, tid: int, own: Footprint | None = None) -> int:
         """Which invariants could the next step of ``tid`` change? A bit mask.
 
         A bit is set for each invariant (or part of one, see
         :func:`ctxcheck.observe.part`) that has read an object the step
         writes, and for each quiescent invariant when the step changes IRQ,
         preemption or lock state. 0: invisible. Explorers order two steps
-        visible to one invariant (part).
+        visible to one invariant (part). ``own``: the operation's footprint,
+        when the caller has it already (it is the hot path of the explorers).
         """
         t = self.machine.threads[tid]
         op = t.pending
@@ -479,7 +496,7 @@ class Execution:
             for i in self._quiescent:
                 mask |= observed.bit_of(i)
         masks = observed.masks
-        for oid, kind in op.footprint(self.machine, t):
+        for oid, kind in op.footprint(self.machine, t) if own is None else own:
             if kind != READ:
                 mask |= masks.get(oid, 0)
         return mask

@@ -78,18 +78,24 @@ def step_footprint(ex: Execution, tid: int, visible: bool, names: bool = True) -
     ``names``: spawn steps write :data:`CREATE` (thread ids the same across
     equivalent executions; see the module docstring).
     """
-    fp = ex.footprint(tid)
-    pending = ex.thread(tid).pending
-    if names and pending is not None and pending.creates_thread:
+    t = ex.machine.threads[tid]
+    pending = t.pending
+    assert pending is not None
+    own = pending.footprint(ex.machine, t)  # once: the footprint and the mask both need it
+    fp = ex.footprint(tid, own)
+    if names and pending.creates_thread:
         fp = (*fp, (CREATE, WRITE))
     if visible:
-        mask = ex.visible(tid)
-        i = 0
-        while mask:
-            if mask & 1:
-                fp = (*fp, (VISIBLE - i, WRITE))
-            mask >>= 1
-            i += 1
+        mask = ex.visible(tid, own)
+        if mask:  # one tuple built, not one per invariant (part) that sees the step
+            seen = []
+            i = 0
+            while mask:
+                if mask & 1:
+                    seen.append((VISIBLE - i, WRITE))
+                mask >>= 1
+                i += 1
+            fp = (*fp, *seen)
     return fp
 
 

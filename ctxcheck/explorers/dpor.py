@@ -60,7 +60,9 @@ class _Node(Branch):
 
     def __init__(self, enabled: list[int], fps: dict[int, Footprint],
                  sleep: dict[int, Footprint]) -> None:  # fmt: skip
-        super().__init__(NONE)
+        self.tid = NONE  # Branch's fields, set here: a node is made for every step
+        self.branch = 0
+        self.sig = None
         self.enabled = enabled
         self.fps = fps
         self.backtrack: set[int] = set()
@@ -190,9 +192,11 @@ class DporExplorer(Explorer):
     def _new_node(self, ex: Execution, sleep: dict[int, Footprint], last: int | None) -> _Node:
         enabled = [] if ex.finished else list(ex.enabled())
         fps = {t: step_footprint(ex, t, self._visible, names=False) for t in enabled}
-        node = _Node(enabled, fps, {t: fp for t, fp in sleep.items() if t in fps})
-        node.born = (self.stats.executions, self.stats.blocked)
-        awake = [t for t in enabled if t not in node.sleep]
+        asleep = {t: fp for t, fp in sleep.items() if t in fps} if sleep else {}
+        node = _Node(enabled, fps, asleep)
+        stats = self.stats
+        node.born = (stats.executions, stats.blocked)
+        awake = [t for t in enabled if t not in asleep] if asleep else enabled
         if awake:
             pick = last if last in awake else awake[0]
             node.backtrack.add(pick)
@@ -219,7 +223,7 @@ class DporExplorer(Explorer):
             fp = node.fps[tid]
             nthreads = len(ex.machine.threads)
             path.step(ex, node)
-            stopped = stops_others(self.model, ex.violation)
+            stopped = ex.violation is not None and stops_others(self.model, ex.violation)
             if stopped:
                 self._violation_races(node, tid)
             event, races = trace.add(tid, normalise(ERROR_FOOTPRINT if stopped else fp))
@@ -232,11 +236,17 @@ class DporExplorer(Explorer):
             self._disabling_races(ex, node, tid)
             if stopped:
                 self._pending_races(ex, nodes, trace, tid)
-            sleep = {
-                q: qfp
-                for q, qfp in list(node.sleep.items()) + [(d, node.slept(d)) for d in node.done]
-                if q != tid and not dependent(qfp, fp)
-            }
+            # the sleepers that stay asleep past this step (the explored
+            # siblings join them); a later entry of one thread overrides
+            sleep: dict[int, Footprint] = {}
+            for q, qfp in node.sleep.items():
+                if q != tid and not dependent(qfp, fp):
+                    sleep[q] = qfp
+            for q in node.done:
+                if q != tid:
+                    qfp = node.slept(q)
+                    if not dependent(qfp, fp):
+                        sleep[q] = qfp
             nodes.append(self._new_node(ex, sleep, tid))
 
     def _pending_races(self, ex: Execution, nodes: list[_Node], trace: Trace, tid: int) -> None:
@@ -299,9 +309,11 @@ class DporExplorer(Explorer):
                 node.choose(node.tid, node.branch + 1)
                 return True
             node.done.add(node.tid)
-            todo = sorted(node.backtrack - node.done - node.sleep.keys())
+            todo = node.backtrack - node.done  # mostly empty: one thread tried
             if todo:
-                node.choose(todo[0], 0)
-                return True
+                todo -= node.sleep.keys()
+                if todo:
+                    node.choose(min(todo), 0)
+                    return True
             nodes.pop()
         return False

@@ -9,6 +9,8 @@ dependent with and not ordered after through anything else. ``dpor`` and
 
 from __future__ import annotations
 
+from typing import Any
+
 from ctxcheck.explorers.deps import UNIVERSAL
 from ctxcheck.primitives.base import ACQUIRE, ADD, READ, RELEASE, WAIT, WRITE, Footprint
 
@@ -60,7 +62,10 @@ def normalise(fp: Footprint) -> dict[int, int]:
     A read and an add of one object in one step make a write: it conflicts
     with both what a read conflicts with and what an add does.
     """
-    out: dict[int, int] = {}
+    out = dict(fp)
+    if len(out) == len(fp):  # each object once (nearly every step): nothing to merge
+        return out
+    out = {}
     for oid, kind in fp:
         old = out.get(oid)
         if old is None or (old in (READ, ADD) and kind == WRITE):
@@ -70,9 +75,15 @@ def normalise(fp: Footprint) -> dict[int, int]:
     return out
 
 
-#: what an event changed, to take it back: (objects before, thread clocks before)
-_Undo = tuple[list[tuple[int, "_Object | None", int, int, int, list[int], list[int], int, int]],
-              list[tuple[int, "Clock | None", "int | None"]]]  # fmt: skip
+#: an event's change to one object's history, as little as takes it back:
+#: (_NEW, oid, None): the event made the history; (READ or ADD, history, None):
+#: it appended its index; (WRITE, history, (last_w, reads, adds)); (ACQUIRE or
+#: RELEASE, history, the index before). Changes are taken back last first, so
+#: an appended index is the last of its list again when its turn comes.
+_Change = tuple[int, Any, Any]
+_NEW = -1
+#: what an event changed, to take it back: (object changes, thread clocks before)
+_Undo = tuple[list[_Change], list[tuple[int, "Clock | None", "int | None"]]]
 
 
 class Trace:
@@ -105,21 +116,25 @@ class Trace:
                     self.thread_seq.pop(tid, None)
                 elif seq >= 0:
                     self.thread_seq[tid] = seq
-            for oid, h, last_w, nreads, nadds, reads, adds, acq, rel in reversed(changed):
-                if h is None:
-                    del self.objects[oid]
-                    continue
-                h.last_w, h.last_acq, h.last_rel = last_w, acq, rel
-                h.reads, h.adds = reads, adds
-                del reads[nreads:]
-                del adds[nadds:]
+            for kind, h, before in reversed(changed):
+                if kind == READ:
+                    h.reads.pop()
+                elif kind == ADD:
+                    h.adds.pop()
+                elif kind == _NEW:
+                    del self.objects[h]
+                elif kind == WRITE:
+                    h.last_w, h.reads, h.adds = before
+                elif kind == ACQUIRE:
+                    h.last_acq = before
+                else:
+                    h.last_rel = before
 
     def _note(self, idx: int, ev: TraceEvent) -> None:
         clocks: list[tuple[int, Clock | None, int | None]] = [
             (ev.tid, self.thread_clock.get(ev.tid), self.thread_seq.get(ev.tid))
         ]
-        changed: list[tuple[int, _Object | None, int, int, int, list[int], list[int], int, int]]
-        changed = []
+        changed: list[_Change] = []
         self._undo.append((changed, clocks))
         self.thread_clock[ev.tid] = ev.clock
         self.thread_seq[ev.tid] = ev.seq
@@ -140,32 +155,35 @@ class Trace:
         """
         self._record(len(self.events) - 1, fp, self._undo[-1][0])
 
-    def _record(
-        self,
-        idx: int,
-        fp: dict[int, int],
-        changed: list[tuple[int, _Object | None, int, int, int, list[int], list[int], int, int]],
-    ) -> None:
+    def _record(self, idx: int, fp: dict[int, int], changed: list[_Change]) -> None:
         objs = self.objects
         for oid, kind in fp.items():
             h = objs.get(oid)
+            new = h is None
             if h is None:
                 h = objs[oid] = _Object()
-                changed.append((oid, None, 0, 0, 0, h.reads, h.adds, 0, 0))
-            else:
-                changed.append((oid, h, h.last_w, len(h.reads), len(h.adds), h.reads, h.adds,
-                                h.last_acq, h.last_rel))  # fmt: skip
+                changed.append((_NEW, oid, None))  # taking it back drops the whole history
             if kind == READ:
                 h.reads.append(idx)
+                if not new:
+                    changed.append((READ, h, None))
             elif kind == ADD:
                 h.adds.append(idx)
+                if not new:
+                    changed.append((ADD, h, None))
             elif kind == WRITE:
+                if not new:
+                    changed.append((WRITE, h, (h.last_w, h.reads, h.adds)))
                 h.last_w = idx
                 h.reads = []
                 h.adds = []
             elif kind == ACQUIRE:
+                if not new:
+                    changed.append((ACQUIRE, h, h.last_acq))
                 h.last_acq = idx
             elif kind == RELEASE:
+                if not new:
+                    changed.append((RELEASE, h, h.last_rel))
                 h.last_rel = idx
 
     def spawned(self, event: TraceEvent, tid: int) -> None:
@@ -184,12 +202,13 @@ class Trace:
         races of a step that was pending when a violation cut the run.
         """
         events = self.events
-        base = list(self.thread_clock.get(tid, []))
+        objects = self.objects
+        base = self.thread_clock.get(tid, [])  # read only: the new clock is a copy
         candidates: list[int] = self._last_of_others(tid) if UNIVERSAL in fp else []
         sync: list[int] = []
         acquired: set[int] = set()
         for oid, kind in fp.items():
-            h = self.objects.get(oid)
+            h = objects.get(oid)
             if h is None:
                 continue
             if kind == READ:
@@ -213,10 +232,21 @@ class Trace:
                     sync.append(h.last_rel)
             elif kind == WAIT and h.last_rel >= 0:
                 sync.append(h.last_rel)
-        candidates = sorted(set(candidates))
-        clock = list(base)
+        if len(candidates) > 1:
+            candidates = sorted(set(candidates))
+        # A candidate already ordered before this step (the thread's own
+        # earlier steps, and whatever its clock has seen) has its whole clock
+        # within ``base``: joining it changes nothing, it races with nothing,
+        # and it orders no other candidate that ``base`` does not.
+        nbase = len(base)
+        cand = []
         for idx in candidates:
-            _join(clock, events[idx].clock)
+            e = events[idx]
+            if nbase <= e.tid or base[e.tid] < e.seq:
+                cand.append((idx, e))
+        clock = list(base)
+        for _, e in cand:
+            _join(clock, e.clock)
         for idx in sync:
             _join(clock, events[idx].clock)
         seq = self.thread_seq.get(tid, 0) + 1
@@ -225,9 +255,12 @@ class Trace:
         clock[tid] = seq
         races = []
         held = [(a, events[a].tid) for a in acquired]
-        for idx in candidates:
-            e1 = events[idx]
-            if e1.tid == tid or any(e1.tid == u and idx > a for a, u in held):
+        # Only e1's own component of a clock decides whether e1 happens
+        # before it, so the join of "everything but this access" is never
+        # built: one component is compared per candidate (same answer).
+        for idx, e1 in cand:
+            t1 = e1.tid
+            if t1 == tid or (held and any(t1 == u and idx > a for a, u in held)):
                 # a step of the lock's last holder after it took the lock
                 # cannot be reversed with this acquisition: the lock was held
                 continue
@@ -237,14 +270,15 @@ class Trace:
             # does any later step of the first holder (its critical section
             # and release may conflict with this step through the CPU or an
             # invariant): reversing the acquisitions moves them all.
-            rest = list(base)
-            for other in candidates:
-                if other == idx or (
-                    idx in acquired and events[other].tid == e1.tid and other > idx
-                ):
+            s1 = e1.seq
+            lock = idx in acquired
+            for other, e2 in cand:
+                if other == idx or (lock and e2.tid == t1 and other > idx):
                     continue
-                _join(rest, events[other].clock)
-            if not happens_before(e1, rest):
+                c = e2.clock
+                if len(c) > t1 and c[t1] >= s1:
+                    break
+            else:
                 races.append(idx)
         ev = TraceEvent(tid, seq, fp, clock)
         if commit:

@@ -166,8 +166,11 @@ class SharedObject:
     def noted(self) -> None:
         """Note a read of this object by the invariant being judged, if any."""
         reads = self._m.reads
-        if reads is not None:
-            reads.note(self.oid)
+        if reads is not None:  # PropertyReads.note, inlined (every noted read comes here)
+            masks = reads.masks
+            old = masks.get(self.oid, 0)
+            if not old & reads.bit:
+                masks[self.oid] = old | reads.bit
 
     def canonical(self, canon: Canon) -> Any:
         """This object's state in canonical form, for fingerprints (None: it has none)."""

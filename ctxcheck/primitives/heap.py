@@ -85,16 +85,20 @@ class Struct(SharedObject):
         self.heap = heap
         self._freed = False
         self.freed_at: int | None = None
+        # every struct of every run is built here (setup and kmalloc): locals, and
+        # no dict lookup for the initial value of a field given none
         for fname, spec in self._fields.items():
             fullname = f"{name}.{fname}"
             obj: SharedObject
             if spec.factory is Cell:
-                obj = Cell(machine, fullname, init.pop(fname, spec.default), owner=self)
+                value = init.pop(fname, spec.default) if init else spec.default
+                obj = Cell(machine, fullname, value, owner=self)
             else:
                 obj = spec.factory(machine, fullname, owner=self)
             setattr(self, fname, obj)
-        for key, value in init.items():
-            setattr(self, key, value)
+        if init:
+            for key, value in init.items():
+                setattr(self, key, value)
 
     @property
     def freed(self) -> bool:

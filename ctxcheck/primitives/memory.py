@@ -35,7 +35,11 @@ class Cell(SharedObject):
     def __init__(
         self, machine: StepMachine, name: str, value: Any = None, owner: Any = None
     ) -> None:
-        super().__init__(machine, name, owner)
+        # SharedObject.__init__, inlined: a struct makes one cell per field
+        self._m = machine
+        self.oid = machine.register(self, name)
+        self.name = name
+        self.owner = owner
         self._value = value
         weak = machine.weak
         if weak is not None and owner is not None:
@@ -45,8 +49,11 @@ class Cell(SharedObject):
     def value(self) -> Any:
         """The word's value (a read an invariant makes is noted)."""
         reads = self._m.reads
-        if reads is not None:
-            reads.note(self.oid)
+        if reads is not None:  # PropertyReads.note, inlined: the invariants' commonest read
+            masks = reads.masks
+            old = masks.get(self.oid, 0)
+            if not old & reads.bit:
+                masks[self.oid] = old | reads.bit
         return self._value
 
     @value.setter
@@ -97,11 +104,14 @@ class CellOp(Op):
         return 1
 
     def run(self, m: StepMachine, t: StepThread, branch: int) -> Any:
-        check_alive(self.cell, self.name)
+        cell = self.cell
+        owner = cell.owner
+        if owner is not None and owner._freed:  # check_alive's test, inlined: it raises
+            check_alive(cell, self.name)
         weak = m.weak
-        if weak is not None and self.cell.owner is not None:
+        if weak is not None and owner is not None:
             return weak.perform(self, t, branch)
-        return self.apply(self.cell)
+        return self.apply(cell)
 
     def apply(self, cell: Cell) -> Any:
         """The effect on the cell; the result returned to the thread."""
