@@ -80,3 +80,19 @@ def test_the_time_left_is_shared_out_by_rounds() -> None:
     assert alone[0] is not None and alone[0] - start == pytest.approx(5.0, abs=1.0)
     late = deadlines(1, 1, 10.0, start - 20.0)  # the timeout has passed: now
     assert late[0] is not None and late[0] <= time.monotonic()
+
+
+def test_the_dearest_counterexamples_are_handed_out_first() -> None:
+    from ctxcheck.events import Found
+    from ctxcheck.explorers.base import Discovery
+
+    model = load_model("perf_counter.ctx_lifetime")
+
+    def found(prop: str, steps: int) -> Discovery:
+        return Discovery([(0, 0)] * steps, Found(prop, "", steps))
+
+    # no_leak is judged at the end (a deciding-step walk follows): first, though shortest
+    got = side_by_side.dearest_first(
+        model, [found("consistent_cpuctx", 50), found("memory_safety", 90), found("no_leak", 40)]
+    )
+    assert got == [2, 1, 0]

@@ -22,7 +22,7 @@ import multiprocessing as mp
 import signal
 from collections.abc import Mapping
 
-from ctxcheck.counterexample import build_violation, build_violations, deadlines
+from ctxcheck.counterexample import build_violation, build_violations, deadlines, judged_at_end
 from ctxcheck.explorers.base import Discovery
 from ctxcheck.model import Config, Model
 from ctxcheck.options import Bounds
@@ -58,10 +58,22 @@ def build_violations_side_by_side(
         return build_violations(model, config, bounds, discoveries, started)
     global _WORK
     _WORK = (model, config, bounds, found)
-    tasks = list(enumerate(deadlines(len(found), workers, bounds.timeout, started)))
+    order = dearest_first(model, found)
+    tasks = list(zip(order, deadlines(len(found), workers, bounds.timeout, started), strict=True))
     try:
         ctx = mp.get_context("fork")
         with ctx.Pool(min(workers, len(found)), initializer=_quiet) as pool:
-            return pool.map(_minimise, tasks, chunksize=1)
+            done = dict(zip(order, pool.map(_minimise, tasks, chunksize=1), strict=True))
     finally:
         _WORK = None
+    return [done[i] for i in range(len(found))]
+
+
+def dearest_first(model: Model, found: list[Discovery]) -> list[int]:
+    """The indices of ``found`` in the order to hand them out: final properties'
+    first (a deciding-step walk follows their minimisation), then longer schedules."""
+
+    def cost(i: int) -> tuple[bool, int]:
+        return judged_at_end(model, found[i].found.prop), len(found[i].schedule)
+
+    return sorted(range(len(found)), key=cost, reverse=True)
