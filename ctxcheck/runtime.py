@@ -315,7 +315,7 @@ class Execution:
                 list(self.schedule),
             ) from exc
         self._check_built(t, nxt)
-        op = nxt if isinstance(nxt, Op) else self._check_op(t, nxt)
+        op = self._check_op(t, nxt)
         if op.inline:  # a barrier: no scheduling point, performed right here
             self._advance(t, op.run(self.machine, t, 0))
             return
@@ -323,12 +323,8 @@ class Execution:
 
     def _check_built(self, t: Thread, yielded: Any) -> None:
         """A step or helper the thread built and dropped is a bug of the model."""
-        built = t.built
-        if built:
-            if len(built) == 1 and built[0][0] is yielded:  # unyielded's fast path: all is well
-                built.clear()
-                return
-            dropped = unyielded(built, yielded)
+        if t.built:
+            dropped = unyielded(t.built, yielded)
             if dropped is not None:
                 raise ModelError(
                     f"model {self.model.name}: thread {t.name}: {dropped}", list(self.schedule)
@@ -419,12 +415,7 @@ class Execution:
             op = t.pending
             if op is None or t.finished:
                 continue
-            cpu = t.cpu  # Machine.runnable, inlined
-            if cpu is not None and not (
-                (t.in_irq or cpu._handler is None)
-                if t.irq
-                else (cpu._handler is None and cpu.curr._value is t.task)
-            ):
+            if t.cpu is not None and not m.runnable(t):
                 continue
             if op.blocking and not op.enabled(m, t):
                 continue

@@ -104,14 +104,11 @@ class CellOp(Op):
         return 1
 
     def run(self, m: StepMachine, t: StepThread, branch: int) -> Any:
-        cell = self.cell
-        owner = cell.owner
-        if owner is not None and owner._freed:  # check_alive's test, inlined: it raises
-            check_alive(cell, self.name)
+        check_alive(self.cell, self.name)
         weak = m.weak
-        if weak is not None and owner is not None:
+        if weak is not None and self.cell.owner is not None:
             return weak.perform(self, t, branch)
-        return self.apply(cell)
+        return self.apply(self.cell)
 
     def apply(self, cell: Cell) -> Any:
         """The effect on the cell; the result returned to the thread."""
